@@ -1,1 +1,17 @@
-pub fn hello() {}
+//! palaute: customer feedback (survey exports, interview transcripts) → traceable evidence
+//! tables. Stages: `ingest` → `segment` → `lang` → `output`, composed by `pipeline` from a
+//! serde `config`.
+
+pub mod config;
+pub mod error;
+pub mod ingest;
+pub mod lang;
+pub mod output;
+pub mod pipeline;
+pub mod progress;
+pub mod record;
+pub mod segment;
+
+pub use config::Config;
+pub use error::{Error, Result};
+pub use pipeline::{run, RunOptions, RunSummary};

@@ -1,0 +1,159 @@
+//! Run configuration: plain serde structs with defaults. Every field is optional in
+//! `palaute.toml`; `palaute init` writes [`STARTER_TOML`], which documents them all.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::record::ScoreKind;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub ingest: IngestConfig,
+    pub transcripts: TranscriptConfig,
+    pub segment: SegmentConfig,
+    pub lang: LangConfig,
+}
+
+impl Config {
+    pub fn from_toml(text: &str, origin: &Path) -> Result<Self, Error> {
+        toml::from_str(text).map_err(|e| Error::Config {
+            path: origin.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        })?;
+        Self::from_toml(&text, path)
+    }
+}
+
+/// How survey exports are read. Automatic detection covers the common exports; these fields
+/// exist for the export that needs a nudge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct IngestConfig {
+    /// Force a text encoding (WHATWG label such as "windows-1252", "utf-16le") instead of sniffing.
+    pub encoding: Option<String>,
+    /// Force a field delimiter instead of sniffing among `,` `;` tab `|`.
+    pub delimiter: Option<char>,
+    /// XLSX sheet to read; the first sheet when unset.
+    pub sheet: Option<String>,
+    /// File names skipped when a folder is walked (exact names or `prefix*`); files named
+    /// explicitly on the command line are always read.
+    pub skip: Vec<String>,
+    pub columns: ColumnOverrides,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        IngestConfig {
+            encoding: None,
+            delimiter: None,
+            sheet: None,
+            skip: vec![
+                "README*".into(),
+                "LICENSE*".into(),
+                "~$*".into(),
+                "palaute.toml".into(),
+            ],
+            columns: ColumnOverrides::default(),
+        }
+    }
+}
+
+/// Column roles by header name (exact, case-insensitive). Unset roles are detected from header
+/// names in fi/sv/en and from the values. A named column missing from a file is ignored there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct ColumnOverrides {
+    /// Respondent id column.
+    pub id: Option<String>,
+    /// Open-text columns; each non-empty cell becomes one document.
+    pub text: Vec<String>,
+    /// Score column (NPS or CSAT).
+    pub score: Option<String>,
+    /// Scale of the score column; inferred from header and values when unset.
+    pub score_kind: Option<ScoreKind>,
+    /// Response date column.
+    pub date: Option<String>,
+    /// Columns never used (neither text nor metadata), e.g. e-mail addresses.
+    pub ignore: Vec<String>,
+}
+
+/// Interview speaker roles. Names match case-insensitively as substrings of the speaker label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct TranscriptConfig {
+    pub interviewers: Vec<String>,
+    pub participants: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SegmentConfig {
+    /// Sentences longer than this many chars are split at the last whitespace before it, so a
+    /// run-on comment still yields quotable units.
+    pub max_chars: usize,
+    /// Extra abbreviations (with their final dot, e.g. "ns.") that never end a sentence.
+    pub abbreviations: Vec<String>,
+}
+
+impl Default for SegmentConfig {
+    fn default() -> Self {
+        SegmentConfig {
+            max_chars: 1000,
+            abbreviations: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LangConfig {
+    /// ISO 639-1 codes the detector may answer with; restricting the set is what makes short
+    /// texts reliable.
+    pub languages: Vec<String>,
+    /// Below this confidence (0–1) a segment is `und`.
+    pub min_confidence: f64,
+    /// Texts with fewer letters than this ("ok", emoji) are `und` without asking the detector.
+    pub min_letters: usize,
+}
+
+impl Default for LangConfig {
+    fn default() -> Self {
+        LangConfig {
+            languages: vec!["fi".into(), "sv".into(), "en".into()],
+            min_confidence: 0.5,
+            min_letters: 4,
+        }
+    }
+}
+
+/// The file `palaute init` writes: every setting with its default, commented.
+pub const STARTER_TOML: &str = include_str!("../palaute.example.toml");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn starter_file_is_the_defaults() {
+        let cfg = Config::from_toml(STARTER_TOML, Path::new("palaute.example.toml")).unwrap();
+        assert_eq!(cfg, Config::default());
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_naming_the_file() {
+        let err =
+            Config::from_toml("[ingest]\ndelimeter = ';'\n", Path::new("x.toml")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("x.toml") && msg.contains("delimeter"), "{msg}");
+    }
+}

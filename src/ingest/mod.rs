@@ -1,0 +1,373 @@
+//! Ingest: one reader per input format, each turning a file into `Document`s and `Reject`s.
+//! A file never fails the run: whatever cannot be read becomes a reject naming the file and,
+//! where possible, the line or row.
+
+pub mod cell;
+pub mod columns;
+pub mod csv;
+pub mod decode;
+pub mod excel;
+pub mod jsonl;
+pub mod parquet;
+pub mod table;
+pub mod transcript;
+
+use std::path::Path;
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::Config;
+use crate::record::{Document, Reject};
+use table::{Layout, RawRow};
+
+/// A record a parser could not use: (1-based line, reason, raw text).
+pub type RowReject = (u64, String, String);
+
+/// What a reader made of one file.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub documents: Vec<Document>,
+    pub rejects: Vec<Reject>,
+    /// Input records seen: data rows of a table, cues of a transcript.
+    pub rows: usize,
+    pub detail: FileDetail,
+}
+
+/// How the file was read, recorded in run.json so a wrong guess is visible.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct FileDetail {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delimiter: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout: Option<Layout>,
+}
+
+/// An input file's bytes and the name it is known by in every output table.
+pub struct Input<'a> {
+    pub path: &'a Path,
+    pub source: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// A format reader. Implementations are stateless; configuration comes with each call.
+pub trait Reader: Sync {
+    fn format(&self) -> &'static str;
+    fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String>;
+}
+
+pub struct DelimitedReader;
+pub struct ExcelReader;
+pub struct JsonLinesReader;
+pub struct ParquetReader;
+pub struct VttReader;
+pub struct SrtReader;
+pub struct DocxReader;
+pub struct TextTranscriptReader;
+
+/// The reader for a file: by extension, and for `.txt` by content (Excel's "Unicode text"
+/// export is a tab-separated table with a .txt name; interview notes are .txt too).
+pub fn reader_for(path: &Path, bytes: &[u8], cfg: &Config) -> Option<&'static dyn Reader> {
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    Some(match ext.as_str() {
+        "csv" | "tsv" | "tab" => &DelimitedReader,
+        "xlsx" | "xlsm" | "xls" | "xlsb" | "ods" => &ExcelReader,
+        "jsonl" | "ndjson" | "json" => &JsonLinesReader,
+        "parquet" | "pq" => &ParquetReader,
+        "vtt" => &VttReader,
+        "srt" => &SrtReader,
+        "docx" => &DocxReader,
+        "md" | "markdown" => &TextTranscriptReader,
+        "txt" | "text" => {
+            let tabular = decode::decode(bytes, cfg.ingest.encoding.as_deref())
+                .map(|d| looks_tabular(&d.text))
+                .unwrap_or(false);
+            if tabular {
+                &DelimitedReader
+            } else {
+                &TextTranscriptReader
+            }
+        }
+        _ => return None,
+    })
+}
+
+/// Tab-separated with a consistent column count over the first lines.
+fn looks_tabular(text: &str) -> bool {
+    let counts: Vec<usize> = text
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .take(20)
+        .map(|l| l.matches('\t').count())
+        .collect();
+    counts.len() >= 2
+        && counts[0] >= 1
+        && counts.iter().filter(|c| **c == counts[0]).count() * 10 >= counts.len() * 7
+}
+
+/// Read one file completely. Never fails: problems become rejects.
+pub fn read_file(path: &Path, source: &str, cfg: &Config) -> FileResult {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            return FileResult::failed(
+                source,
+                String::new(),
+                0,
+                "unknown",
+                format!("cannot read file: {e}"),
+            );
+        }
+    };
+    let sha256 = hex(&Sha256::digest(&bytes));
+    let size = bytes.len() as u64;
+    if bytes.is_empty() {
+        return FileResult::failed(
+            source,
+            sha256,
+            size,
+            "unknown",
+            "empty file (0 bytes)".into(),
+        );
+    }
+    let Some(reader) = reader_for(path, &bytes, cfg) else {
+        return FileResult::failed(source, sha256, size, "unknown", "unsupported file type (supported: .csv .tsv .txt .xlsx .xls .ods .jsonl .ndjson .json .parquet .vtt .srt .docx .md)".into());
+    };
+    let input = Input {
+        path,
+        source,
+        bytes: &bytes,
+    };
+    match reader.read(&input, cfg) {
+        Ok(parsed) => FileResult {
+            source: source.to_string(),
+            sha256,
+            bytes: size,
+            format: reader.format(),
+            parsed,
+        },
+        Err(reason) => FileResult::failed(source, sha256, size, reader.format(), reason),
+    }
+}
+
+/// One input file's outcome.
+#[derive(Debug)]
+pub struct FileResult {
+    pub source: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub format: &'static str,
+    pub parsed: Parsed,
+}
+
+impl FileResult {
+    fn failed(
+        source: &str,
+        sha256: String,
+        bytes: u64,
+        format: &'static str,
+        reason: String,
+    ) -> Self {
+        FileResult {
+            source: source.to_string(),
+            sha256,
+            bytes,
+            format,
+            parsed: Parsed {
+                rejects: vec![Reject::file(source, reason)],
+                ..Parsed::default()
+            },
+        }
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn decode_text(input: &Input, cfg: &Config) -> Result<decode::Decoded, String> {
+    decode::decode(input.bytes, cfg.ingest.encoding.as_deref())
+        .map_err(|e| format!("cannot read as text: {}", e.0))
+}
+
+fn row_rejects(source: &str, raw: Vec<RowReject>) -> Vec<Reject> {
+    raw.into_iter()
+        .map(|(line, reason, text)| Reject::row(source, line, reason, &text))
+        .collect()
+}
+
+/// Shared tail of every tabular reader.
+fn finish_table(
+    input: &Input,
+    rows: Vec<RawRow>,
+    mut rejects: Vec<Reject>,
+    detail: FileDetail,
+    cfg: &Config,
+) -> Result<Parsed, String> {
+    if rows.len() <= 1 && rejects.is_empty() {
+        return Err("no data rows (header only)".into());
+    }
+    let mut outcome = table::build(input.source, rows, &cfg.ingest.columns)?;
+    // Records the parser already rejected never reached the table but were rows of the file.
+    let rows = outcome.rows + rejects.len();
+    rejects.append(&mut outcome.rejects);
+    rejects.sort_by_key(|r| r.line);
+    Ok(Parsed {
+        rows,
+        documents: outcome.documents,
+        rejects,
+        detail: FileDetail {
+            layout: Some(outcome.layout),
+            ..detail
+        },
+    })
+}
+
+impl Reader for DelimitedReader {
+    fn format(&self) -> &'static str {
+        "delimited"
+    }
+    fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
+        let decoded = decode_text(input, cfg)?;
+        let delimiter = cfg
+            .ingest
+            .delimiter
+            .map_or_else(|| csv::sniff(&decoded.text), |c| c as u8);
+        let parsed = csv::parse(&decoded.text, delimiter);
+        let rejects = row_rejects(input.source, parsed.rejects);
+        let detail = FileDetail {
+            encoding: Some(decoded.encoding),
+            delimiter: Some(csv::delimiter_name(delimiter)),
+            ..FileDetail::default()
+        };
+        finish_table(input, parsed.rows, rejects, detail, cfg)
+    }
+}
+
+impl Reader for ExcelReader {
+    fn format(&self) -> &'static str {
+        "spreadsheet"
+    }
+    fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
+        let (sheet, rows) = excel::read(input.path, cfg.ingest.sheet.as_deref())?;
+        let detail = FileDetail {
+            sheet: Some(sheet),
+            ..FileDetail::default()
+        };
+        finish_table(input, rows, Vec::new(), detail, cfg)
+    }
+}
+
+impl Reader for JsonLinesReader {
+    fn format(&self) -> &'static str {
+        "jsonl"
+    }
+    fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
+        let decoded = decode_text(input, cfg)?;
+        let parsed = jsonl::parse(&decoded.text);
+        let rejects = row_rejects(input.source, parsed.rejects);
+        let detail = FileDetail {
+            encoding: Some(decoded.encoding),
+            ..FileDetail::default()
+        };
+        finish_table(input, parsed.rows, rejects, detail, cfg)
+    }
+}
+
+impl Reader for ParquetReader {
+    fn format(&self) -> &'static str {
+        "parquet"
+    }
+    fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
+        let rows = parquet::read(input.path)?;
+        finish_table(input, rows, Vec::new(), FileDetail::default(), cfg)
+    }
+}
+
+fn finish_transcript(
+    input: &Input,
+    cues: Vec<transcript::Cue>,
+    raw_rejects: Vec<RowReject>,
+    detail: FileDetail,
+    cfg: &Config,
+) -> Result<Parsed, String> {
+    let rejects = row_rejects(input.source, raw_rejects);
+    let rows = cues.len() + rejects.len();
+    let doc = transcript::build_document(input.source, cues, &cfg.transcripts)?;
+    Ok(Parsed {
+        documents: vec![doc],
+        rejects,
+        rows,
+        detail,
+    })
+}
+
+impl Reader for VttReader {
+    fn format(&self) -> &'static str {
+        "webvtt"
+    }
+    fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
+        let decoded = decode_text(input, cfg)?;
+        let (cues, rejects) = transcript::vtt::parse(&decoded.text)?;
+        let detail = FileDetail {
+            encoding: Some(decoded.encoding),
+            ..FileDetail::default()
+        };
+        finish_transcript(input, cues, rejects, detail, cfg)
+    }
+}
+
+impl Reader for SrtReader {
+    fn format(&self) -> &'static str {
+        "srt"
+    }
+    fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
+        let decoded = decode_text(input, cfg)?;
+        let (cues, rejects) = transcript::srt::parse(&decoded.text);
+        let detail = FileDetail {
+            encoding: Some(decoded.encoding),
+            ..FileDetail::default()
+        };
+        finish_transcript(input, cues, rejects, detail, cfg)
+    }
+}
+
+impl Reader for DocxReader {
+    fn format(&self) -> &'static str {
+        "docx"
+    }
+    fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
+        let paragraphs = transcript::docx::paragraphs(input.bytes)?;
+        let cues = transcript::lines::parse(&paragraphs);
+        finish_transcript(input, cues, Vec::new(), FileDetail::default(), cfg)
+    }
+}
+
+impl Reader for TextTranscriptReader {
+    fn format(&self) -> &'static str {
+        "text transcript"
+    }
+    fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
+        let decoded = decode_text(input, cfg)?;
+        let cues = transcript::lines::parse(&transcript::lines::from_text(&decoded.text));
+        let detail = FileDetail {
+            encoding: Some(decoded.encoding),
+            ..FileDetail::default()
+        };
+        finish_transcript(input, cues, Vec::new(), detail, cfg)
+    }
+}
+
+/// Path as it appears in outputs: forward slashes, no leading `./`, so reruns from the same
+/// place give identical tables on any OS.
+pub fn source_name(path: &Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    s.trim_start_matches("./").to_string()
+}

@@ -1,0 +1,285 @@
+//! Tabular survey exports (CSV, XLSX, JSON Lines, Parquet) share one path once their readers
+//! have produced rows of cells: recognise the tool's extra header rows, find column roles,
+//! then turn every row into documents (one per non-empty open-text answer) or a reject.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::cell::Cell;
+use super::columns::{self, Roles};
+use crate::config::ColumnOverrides;
+use crate::record::{DocKind, Document, Reject};
+
+/// One physical record of a table, with where it starts in the file.
+#[derive(Debug, Clone)]
+pub struct RawRow {
+    /// 1-based line (text formats) or spreadsheet row.
+    pub line: u64,
+    pub cells: Vec<Cell>,
+}
+
+/// What the table looked like, for run.json: lets a researcher check the guesses.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Layout {
+    /// Export shape recognised from the header rows.
+    pub shape: &'static str,
+    pub header_rows: usize,
+    pub id: Option<String>,
+    pub score: Option<String>,
+    pub score_kind: Option<&'static str>,
+    pub date: Option<String>,
+    pub text: Vec<String>,
+    pub metadata: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct TableOutcome {
+    pub documents: Vec<Document>,
+    pub rejects: Vec<Reject>,
+    /// Data rows seen (header rows excluded).
+    pub rows: usize,
+    pub layout: Layout,
+}
+
+/// SurveyMonkey's second header row labels answer types, not questions.
+const SURVEYMONKEY_ROW2: &[&str] = &[
+    "response",
+    "open-ended response",
+    "other (please specify)",
+    "responses",
+];
+
+/// `rows` starts with the header row. `whole_file_reject` is returned when the table has no
+/// usable open-text column.
+pub fn build(
+    source: &str,
+    mut rows: Vec<RawRow>,
+    ov: &ColumnOverrides,
+) -> Result<TableOutcome, String> {
+    if rows.is_empty() {
+        return Err("empty file (no header row)".into());
+    }
+    let header_row = rows.remove(0);
+    let mut header_cells = header_row.cells.clone();
+    let mut questions: Vec<Option<String>> = vec![None; header_cells.len()];
+    let mut shape = "plain";
+    if rows.len() >= 2 && is_import_id_row(&rows[1].cells) {
+        shape = "qualtrics";
+        for (i, q) in questions.iter_mut().enumerate() {
+            *q = rows[0].cells.get(i).and_then(Cell::display);
+        }
+        rows.drain(..2);
+    } else if !rows.is_empty() && is_surveymonkey_row2(&rows[0].cells) {
+        shape = "surveymonkey";
+        let sub = rows.remove(0);
+        header_cells = surveymonkey_headers(&header_cells, &sub.cells);
+    }
+    let headers = header_names(&header_cells);
+    questions.resize(headers.len(), None);
+    let header_rows = match shape {
+        "qualtrics" => 3,
+        "surveymonkey" => 2,
+        _ => 1,
+    };
+    let refs: Vec<&[Cell]> = rows.iter().map(|r| r.cells.as_slice()).collect();
+    let roles = columns::detect(&headers, &questions, &refs, ov);
+    let name = |i: usize| headers[i].clone();
+    let layout = Layout {
+        shape,
+        header_rows,
+        id: roles.id.map(name),
+        score: roles.score.map(name),
+        score_kind: roles.score_kind.map(|k| k.as_str()),
+        date: roles.date.map(name),
+        text: roles.text.iter().map(|i| name(*i)).collect(),
+        metadata: roles.metadata.iter().map(|i| name(*i)).collect(),
+    };
+    if roles.text.is_empty() {
+        return Err(format!(
+            "no open-text column found among {:?}; name them in palaute.toml under [ingest.columns] text = [...]",
+            headers
+        ));
+    }
+    let mut out = TableOutcome {
+        rows: rows.len(),
+        layout,
+        ..TableOutcome::default()
+    };
+    let mut seen_ids: HashMap<String, usize> = HashMap::new();
+    for row in &rows {
+        match row_documents(source, row, &headers, &questions, &roles, &mut seen_ids) {
+            Ok(docs) => out.documents.extend(docs),
+            Err(reason) => out
+                .rejects
+                .push(Reject::row(source, row.line, reason, &row_raw(row))),
+        }
+    }
+    Ok(out)
+}
+
+fn header_names(cells: &[Cell]) -> Vec<String> {
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    cells
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let base = c
+                .display()
+                .map(|s| s.trim_start_matches('\u{feff}').to_string())
+                .unwrap_or_else(|| format!("column_{}", i + 1));
+            let n = seen.entry(base.clone()).or_insert(0);
+            *n += 1;
+            if *n == 1 {
+                base
+            } else {
+                format!("{base}_{n}")
+            }
+        })
+        .collect()
+}
+
+fn is_import_id_row(cells: &[Cell]) -> bool {
+    let filled: Vec<String> = cells.iter().filter_map(Cell::display).collect();
+    !filled.is_empty()
+        && filled
+            .iter()
+            .filter(|s| s.starts_with("{\"ImportId\""))
+            .count()
+            * 2
+            > filled.len()
+}
+
+/// SurveyMonkey's row 2: answer-type markers under single questions and choice labels under
+/// multiple-choice questions; the respondent columns at the left are blank.
+fn is_surveymonkey_row2(cells: &[Cell]) -> bool {
+    let marker = |c: &Cell| {
+        c.display()
+            .is_some_and(|s| SURVEYMONKEY_ROW2.contains(&s.to_lowercase().as_str()))
+    };
+    cells.first().is_some_and(Cell::is_empty) && cells.iter().any(marker)
+}
+
+/// Multiple-choice questions span several columns with one header; name each column after
+/// its question and choice ("Which channels…? [App]") so metadata stays readable.
+fn surveymonkey_headers(top: &[Cell], sub: &[Cell]) -> Vec<Cell> {
+    let mut question = String::new();
+    (0..top.len().max(sub.len()))
+        .map(|i| {
+            let head = top.get(i).and_then(Cell::display);
+            if let Some(h) = &head {
+                question = h.clone();
+            }
+            let label = sub.get(i).and_then(Cell::display);
+            match label {
+                Some(l)
+                    if !SURVEYMONKEY_ROW2.contains(&l.to_lowercase().as_str())
+                        && !question.is_empty() =>
+                {
+                    Cell::Text(format!("{question} [{l}]"))
+                }
+                _ => head.map_or(Cell::Empty, Cell::Text),
+            }
+        })
+        .collect()
+}
+
+fn row_raw(row: &RawRow) -> String {
+    row.cells
+        .iter()
+        .map(|c| c.display().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join(" | ")
+}
+
+fn row_documents(
+    source: &str,
+    row: &RawRow,
+    headers: &[String],
+    questions: &[Option<String>],
+    roles: &Roles,
+    seen_ids: &mut HashMap<String, usize>,
+) -> Result<Vec<Document>, String> {
+    let cell = |i: usize| row.cells.get(i).unwrap_or(&Cell::Empty);
+    let score = match roles.score {
+        None => None,
+        Some(i) => match cell(i).as_number() {
+            None => None,
+            Some(Err(())) => {
+                return Err(format!(
+                    "non-numeric score {:?} in column {:?}",
+                    cell(i).display().unwrap_or_default(),
+                    headers[i]
+                ))
+            }
+            Some(Ok(v)) => {
+                let kind = roles.score_kind.unwrap_or(crate::record::ScoreKind::Nps);
+                let (lo, hi) = kind.range();
+                if !(lo..=hi).contains(&v) {
+                    return Err(format!(
+                        "score out of range: {v} in column {:?} ({} scores are {lo}–{hi})",
+                        headers[i],
+                        kind.as_str()
+                    ));
+                }
+                Some(v)
+            }
+        },
+    };
+    let texts: Vec<(usize, String)> = roles
+        .text
+        .iter()
+        .filter_map(|i| cell(*i).display().map(|t| (*i, normalise_text(&t))))
+        .collect();
+    if texts.is_empty() {
+        return Err("empty text (no answer in any open-text column)".into());
+    }
+    let respondent = {
+        let base = roles
+            .id
+            .and_then(|i| cell(i).display())
+            .unwrap_or_else(|| format!("row{}", row.line));
+        let n = seen_ids.entry(base.clone()).or_insert(0);
+        *n += 1;
+        // Duplicate ids happen (re-sent surveys, merged exports); keep both, tell them apart.
+        if *n == 1 {
+            base
+        } else {
+            format!("{base}#{n}")
+        }
+    };
+    let date = roles.date.and_then(|i| cell(i).as_date());
+    let metadata: Vec<(String, Option<String>)> = roles
+        .metadata
+        .iter()
+        .map(|i| (headers[*i].clone(), cell(*i).display()))
+        .collect();
+    Ok(texts
+        .into_iter()
+        .map(|(col, text)| Document {
+            doc_id: format!("{source}#{}.{}", row.line, col + 1),
+            kind: DocKind::Response,
+            source_file: source.to_string(),
+            source_row: Some(row.line),
+            source_column: Some(headers[col].clone()),
+            question: Some(
+                questions[col]
+                    .clone()
+                    .unwrap_or_else(|| headers[col].clone()),
+            ),
+            respondent_id: Some(respondent.clone()),
+            score,
+            score_kind: score.and(roles.score_kind),
+            date,
+            metadata: metadata.clone(),
+            text,
+            turns: Vec::new(),
+            lang: None,
+        })
+        .collect())
+}
+
+/// Line endings differ between tools; one form keeps char offsets comparable across exports.
+pub fn normalise_text(s: &str) -> String {
+    s.trim().replace("\r\n", "\n").replace('\r', "\n")
+}

@@ -1,0 +1,216 @@
+//! Output tables. Every file is written to a temporary name in the output folder and renamed
+//! into place, so a crash leaves the previous table or none, never half of one. Row order is
+//! the input order, and Parquet writing is deterministic, so a rerun is byte-identical.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use polars::prelude::*;
+
+use crate::error::Error;
+use crate::record::{Document, Reject, Segment};
+
+fn output_err(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::Output {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Write `contents` to `path` via a temporary file in the same folder and a rename.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> Result<(), String>,
+) -> Result<(), Error> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".palaute-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .map_err(|e| output_err(path, e))?;
+    write(tmp.as_file_mut()).map_err(|e| output_err(path, e))?;
+    tmp.as_file_mut()
+        .sync_all()
+        .map_err(|e| output_err(path, e))?;
+    tmp.persist(path).map_err(|e| output_err(path, e.error))?;
+    Ok(())
+}
+
+pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), Error> {
+    write_atomic(path, |file| {
+        ParquetWriter::new(file)
+            .with_compression(ParquetCompression::Zstd(None))
+            .finish(df)
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    })
+}
+
+pub fn write_json(value: &serde_json::Value, path: &Path) -> Result<(), Error> {
+    write_atomic(path, |file| {
+        serde_json::to_writer_pretty(&mut *file, value).map_err(|e| e.to_string())?;
+        file.write_all(b"\n").map_err(|e| e.to_string())
+    })
+}
+
+fn str_col<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Column {
+    Column::new(name.into(), values.collect::<Vec<_>>())
+}
+
+pub fn documents_frame(docs: &[Document], n_segments: &[u32]) -> PolarsResult<DataFrame> {
+    let mut meta_names: Vec<String> = Vec::new();
+    for d in docs {
+        for (k, _) in &d.metadata {
+            if !meta_names.contains(k) {
+                meta_names.push(k.clone());
+            }
+        }
+    }
+    let days_since_epoch =
+        |d: &chrono::NaiveDate| (*d - chrono::NaiveDate::default()).num_days() as i32;
+    let mut columns = vec![
+        str_col("doc_id", docs.iter().map(|d| Some(d.doc_id.as_str()))),
+        str_col("kind", docs.iter().map(|d| Some(d.kind.as_str()))),
+        str_col(
+            "source_file",
+            docs.iter().map(|d| Some(d.source_file.as_str())),
+        ),
+        Column::new(
+            "source_row".into(),
+            docs.iter().map(|d| d.source_row).collect::<Vec<_>>(),
+        ),
+        str_col(
+            "source_column",
+            docs.iter().map(|d| d.source_column.as_deref()),
+        ),
+        str_col("question", docs.iter().map(|d| d.question.as_deref())),
+        str_col(
+            "respondent_id",
+            docs.iter().map(|d| d.respondent_id.as_deref()),
+        ),
+        Column::new(
+            "score".into(),
+            docs.iter().map(|d| d.score).collect::<Vec<_>>(),
+        ),
+        str_col(
+            "score_kind",
+            docs.iter().map(|d| d.score_kind.map(|k| k.as_str())),
+        ),
+        str_col(
+            "nps_group",
+            docs.iter().map(|d| match (d.score_kind, d.score) {
+                (Some(crate::record::ScoreKind::Nps), Some(s)) => Some(crate::record::nps_group(s)),
+                _ => None,
+            }),
+        ),
+        Column::new(
+            "date".into(),
+            docs.iter()
+                .map(|d| d.date.as_ref().map(days_since_epoch))
+                .collect::<Vec<_>>(),
+        )
+        .cast(&DataType::Date)?,
+        str_col("lang", docs.iter().map(|d| d.lang.as_deref())),
+        Column::new("n_segments".into(), n_segments.to_vec()),
+        str_col("text", docs.iter().map(|d| Some(d.text.as_str()))),
+    ];
+    for name in &meta_names {
+        let values = docs.iter().map(|d| {
+            d.metadata
+                .iter()
+                .find(|(k, _)| k == name)
+                .and_then(|(_, v)| v.as_deref())
+        });
+        columns.push(str_col(&format!("meta_{name}"), values));
+    }
+    DataFrame::new_infer_height(columns)
+}
+
+pub fn segments_frame(segs: &[Segment]) -> PolarsResult<DataFrame> {
+    DataFrame::new_infer_height(vec![
+        str_col(
+            "segment_id",
+            segs.iter().map(|s| Some(s.segment_id.as_str())),
+        ),
+        str_col("doc_id", segs.iter().map(|s| Some(s.doc_id.as_str()))),
+        Column::new("seq".into(), segs.iter().map(|s| s.seq).collect::<Vec<_>>()),
+        Column::new(
+            "turn".into(),
+            segs.iter().map(|s| s.turn).collect::<Vec<_>>(),
+        ),
+        str_col("speaker", segs.iter().map(|s| s.speaker.as_deref())),
+        str_col("role", segs.iter().map(|s| Some(s.role.as_str()))),
+        str_col("text", segs.iter().map(|s| Some(s.text.as_str()))),
+        Column::new(
+            "char_start".into(),
+            segs.iter().map(|s| s.char_start as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "char_end".into(),
+            segs.iter().map(|s| s.char_end as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "t_start".into(),
+            segs.iter().map(|s| s.t_start).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "t_end".into(),
+            segs.iter().map(|s| s.t_end).collect::<Vec<_>>(),
+        ),
+        str_col("lang", segs.iter().map(|s| Some(s.lang.as_str()))),
+        Column::new(
+            "lang_confidence".into(),
+            segs.iter().map(|s| s.lang_confidence).collect::<Vec<_>>(),
+        ),
+    ])
+}
+
+pub fn rejects_frame(rejects: &[Reject]) -> PolarsResult<DataFrame> {
+    DataFrame::new_infer_height(vec![
+        str_col(
+            "source_file",
+            rejects.iter().map(|r| Some(r.source_file.as_str())),
+        ),
+        Column::new(
+            "line".into(),
+            rejects.iter().map(|r| r.line).collect::<Vec<_>>(),
+        ),
+        str_col("reason", rejects.iter().map(|r| Some(r.reason.as_str()))),
+        str_col("raw", rejects.iter().map(|r| r.raw.as_deref())),
+    ])
+}
+
+/// The three tables of the ingest stage, written into `out`.
+pub fn write_tables(
+    out: &Path,
+    docs: &[Document],
+    n_segments: &[u32],
+    segs: &[Segment],
+    rejects: &[Reject],
+) -> Result<Vec<PathBuf>, Error> {
+    let frame =
+        |r: PolarsResult<DataFrame>, name: &str| r.map_err(|e| output_err(&out.join(name), e));
+    let mut written = Vec::new();
+    for (name, mut df) in [
+        (
+            "documents.parquet",
+            frame(documents_frame(docs, n_segments), "documents.parquet")?,
+        ),
+        (
+            "segments.parquet",
+            frame(segments_frame(segs), "segments.parquet")?,
+        ),
+        (
+            "rejects.parquet",
+            frame(rejects_frame(rejects), "rejects.parquet")?,
+        ),
+    ] {
+        let path = out.join(name);
+        write_parquet(&mut df, &path)?;
+        written.push(path);
+    }
+    Ok(written)
+}

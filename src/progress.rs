@@ -1,0 +1,39 @@
+//! Progress bars on a terminal (rows/s, ETA); nothing at all when stderr is piped or `--quiet`,
+//! so nightly job logs stay clean.
+
+use std::io::IsTerminal;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Progress {
+    enabled: bool,
+}
+
+impl Progress {
+    /// Bars only when asked for and stderr is a terminal.
+    pub fn new(wanted: bool) -> Self {
+        Progress {
+            enabled: wanted && std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn hidden() -> Self {
+        Progress { enabled: false }
+    }
+
+    pub fn bar(&self, len: u64, what: &str) -> ProgressBar {
+        if !self.enabled {
+            return ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
+        }
+        let bar = ProgressBar::new(len);
+        let style = ProgressStyle::with_template(
+            "{msg:>10} [{bar:30}] {human_pos}/{human_len} {per_sec} ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar.set_message(what.to_string());
+        bar
+    }
+}
