@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod lang;
+pub mod model;
 pub mod output;
 pub mod pipeline;
 pub mod progress;

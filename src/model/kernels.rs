@@ -1,0 +1,467 @@
+//! CPU kernels for the parts of a transformer layer that are not matrix products.
+//!
+//! The encoder runs sequences *packed* (all tokens of a batch back to back, no padding), so
+//! attention has to know where each sequence starts: that is what `offsets` carries. Bias adds,
+//! residual adds, layer norm and activations are fused into single passes over the matmul
+//! outputs because on two cores each extra pass over a (tokens x 1536) buffer is measurable.
+
+use rayon::prelude::*;
+
+use super::config::Activation;
+
+/// Rows handed to one rayon task: enough work to amortise scheduling, few enough to balance.
+const ROWS_PER_TASK: usize = 16;
+
+/// Defines `$name` that runs `$body` compiled for AVX-512 or AVX2+FMA when the CPU has them.
+///
+/// The crate is built for baseline x86-64 (SSE2) so that the binary runs anywhere; the loops
+/// below are written to auto-vectorise (no reductions across lanes in the hot paths), and
+/// recompiling them with wider vectors is where the speed comes from. The variants execute the
+/// same arithmetic in the same order, so results do not depend on the CPU.
+macro_rules! simd_dispatch {
+    ($vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) => $body:path) => {
+        $vis fn $name($($arg: $ty),*) {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+                fn v4($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma")]
+                fn v3($($arg: $ty),*) {
+                    $body($($arg),*)
+                }
+                let avx2 = std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma");
+                if avx2
+                    && std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("avx512vl")
+                {
+                    // SAFETY: the features `v4` is compiled for were detected just above.
+                    return unsafe { v4($($arg),*) };
+                }
+                if avx2 {
+                    // SAFETY: the features `v3` is compiled for were detected just above.
+                    return unsafe { v3($($arg),*) };
+                }
+            }
+            $body($($arg),*)
+        }
+    };
+}
+
+/// Sum with eight independent accumulators, so it vectorises (the order is fixed, so the
+/// result is deterministic).
+#[inline(always)]
+fn sum_lanes(x: &[f32]) -> f32 {
+    let mut acc = [0f32; 8];
+    let chunks = x.chunks_exact(8);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a += v;
+        }
+    }
+    let mut s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for v in tail {
+        s += v;
+    }
+    s
+}
+
+/// `out[t] = LayerNorm(x[t] + bias + residual[t]) * gamma + beta`, row by row.
+pub fn bias_residual_layer_norm(
+    x: &[f32],
+    bias: &[f32],
+    residual: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    eps: f32,
+) -> Vec<f32> {
+    let h = gamma.len();
+    let mut out = vec![0f32; x.len()];
+    out.par_chunks_mut(h * ROWS_PER_TASK)
+        .zip(x.par_chunks(h * ROWS_PER_TASK))
+        .zip(residual.par_chunks(h * ROWS_PER_TASK))
+        .for_each(|((o, x), r)| add_norm_rows(o, x, bias, r, gamma, beta, eps));
+    out
+}
+
+simd_dispatch!(fn add_norm_rows(
+    o: &mut [f32], x: &[f32], bias: &[f32], r: &[f32], gamma: &[f32], beta: &[f32], eps: f32,
+) => add_norm_rows_impl);
+
+#[inline(always)]
+fn add_norm_rows_impl(
+    o: &mut [f32],
+    x: &[f32],
+    bias: &[f32],
+    r: &[f32],
+    gamma: &[f32],
+    beta: &[f32],
+    eps: f32,
+) {
+    let h = gamma.len();
+    for ((o, x), r) in o
+        .chunks_exact_mut(h)
+        .zip(x.chunks_exact(h))
+        .zip(r.chunks_exact(h))
+    {
+        for (((o, x), b), r) in o.iter_mut().zip(x).zip(bias).zip(r) {
+            *o = x + b + r;
+        }
+        layer_norm_row(o, gamma, beta, eps);
+    }
+}
+
+#[inline(always)]
+fn layer_norm_row(row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
+    let h = row.len() as f32;
+    let mean = sum_lanes(row) / h;
+    for v in row.iter_mut() {
+        *v -= mean;
+    }
+    let mut sq = [0f32; 8];
+    let chunks = row.chunks_exact(8);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (a, v) in sq.iter_mut().zip(c) {
+            *a += v * v;
+        }
+    }
+    let mut var = sq.iter().sum::<f32>();
+    for v in tail {
+        var += v * v;
+    }
+    let inv = 1.0 / (var / h + eps).sqrt();
+    for ((v, g), b) in row.iter_mut().zip(gamma).zip(beta) {
+        *v = *v * inv * g + b;
+    }
+}
+
+/// Token + position (+ token type) embeddings followed by layer norm.
+#[allow(clippy::too_many_arguments)]
+pub fn embed(
+    ids: &[u32],
+    positions: &[u32],
+    word: &[f32],
+    pos: &[f32],
+    token_type: Option<&[f32]>,
+    gamma: &[f32],
+    beta: &[f32],
+    eps: f32,
+) -> Vec<f32> {
+    let h = gamma.len();
+    let mut out = vec![0f32; ids.len() * h];
+    out.par_chunks_mut(h)
+        .zip(ids.par_iter().zip(positions.par_iter()))
+        .for_each(|(o, (&id, &p))| {
+            let w = &word[id as usize * h..][..h];
+            let pe = &pos[p as usize * h..][..h];
+            for ((o, w), pe) in o.iter_mut().zip(w).zip(pe) {
+                *o = w + pe;
+            }
+            if let Some(t) = token_type {
+                for (o, t) in o.iter_mut().zip(t) {
+                    *o += t;
+                }
+            }
+            layer_norm_row(o, gamma, beta, eps);
+        });
+    out
+}
+
+/// `act(x + bias)` over rows of width `bias.len()`.
+pub fn bias_activation(x: &[f32], bias: &[f32], act: Activation) -> Vec<f32> {
+    let n = bias.len();
+    let mut out = vec![0f32; x.len()];
+    out.par_chunks_mut(n * ROWS_PER_TASK)
+        .zip(x.par_chunks(n * ROWS_PER_TASK))
+        .for_each(|(o, x)| match act {
+            Activation::GeluErf => gelu_erf_rows(o, x, bias),
+            Activation::GeluTanh => gelu_tanh_rows(o, x, bias),
+            Activation::Relu => relu_rows(o, x, bias),
+        });
+    out
+}
+
+simd_dispatch!(fn gelu_erf_rows(o: &mut [f32], x: &[f32], bias: &[f32]) => gelu_erf_rows_impl);
+simd_dispatch!(fn gelu_tanh_rows(o: &mut [f32], x: &[f32], bias: &[f32]) => gelu_tanh_rows_impl);
+simd_dispatch!(fn relu_rows(o: &mut [f32], x: &[f32], bias: &[f32]) => relu_rows_impl);
+
+#[inline(always)]
+fn gelu_erf_rows_impl(o: &mut [f32], x: &[f32], bias: &[f32]) {
+    for (o, x) in o
+        .chunks_exact_mut(bias.len())
+        .zip(x.chunks_exact(bias.len()))
+    {
+        for ((o, x), b) in o.iter_mut().zip(x).zip(bias) {
+            let v = x + b;
+            *o = 0.5 * v * (1.0 + erf(v * std::f32::consts::FRAC_1_SQRT_2));
+        }
+    }
+}
+
+#[inline(always)]
+fn gelu_tanh_rows_impl(o: &mut [f32], x: &[f32], bias: &[f32]) {
+    for (o, x) in o
+        .chunks_exact_mut(bias.len())
+        .zip(x.chunks_exact(bias.len()))
+    {
+        for ((o, x), b) in o.iter_mut().zip(x).zip(bias) {
+            let v = x + b;
+            let inner = 0.797_884_6 * (v + 0.044_715 * v * v * v);
+            *o = 0.5 * v * (1.0 + inner.tanh());
+        }
+    }
+}
+
+#[inline(always)]
+fn relu_rows_impl(o: &mut [f32], x: &[f32], bias: &[f32]) {
+    for (o, x) in o
+        .chunks_exact_mut(bias.len())
+        .zip(x.chunks_exact(bias.len()))
+    {
+        for ((o, x), b) in o.iter_mut().zip(x).zip(bias) {
+            *o = (x + b).max(0.0);
+        }
+    }
+}
+
+/// erf for f32 as a rational polynomial on [-4, 4] (beyond which erf is ±1 in f32).
+///
+/// Branch-free and exp-free so the GELU loop vectorises; the coefficients are the ones Eigen and
+/// XLA use (max error a few ulp), which keeps parity with PyTorch's exact GELU.
+#[inline(always)]
+pub fn erf(x: f32) -> f32 {
+    let x = x.clamp(-4.0, 4.0);
+    let x2 = x * x;
+    let mut p = x2 * -2.726_142_3e-10 + 2.770_681_4e-8;
+    p = x2 * p + -2.101_024e-6;
+    p = x2 * p + -5.692_506_4e-5;
+    p = x2 * p + -7.349_906_3e-4;
+    p = x2 * p + -2.954_6e-3;
+    p = x2 * p + -1.609_603_3e-2;
+    p *= x;
+    let mut q = x2 * -1.456_607_2e-5 + -2.133_740_6e-4;
+    q = x2 * q + -1.682_827e-3;
+    q = x2 * q + -7.373_329_4e-3;
+    q = x2 * q + -1.426_474e-2;
+    p / q
+}
+
+/// e^x for x <= 0 (softmax arguments), vectorisable: 2^n by exponent bits times a degree-6
+/// polynomial on the reduced argument (relative error ~2e-7; results below ~1e-38 flush to
+/// about that value instead of 0, which no softmax can tell apart).
+#[inline(always)]
+pub fn exp_neg(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_145_75;
+    const LN2_LO: f32 = 1.428_606_8e-6;
+    // 1.5 * 2^23: adding and subtracting it rounds to the nearest integer without a libm call.
+    const ROUND: f32 = 12_582_912.0;
+    let x = x.clamp(-87.0, 0.0);
+    let n = (x * LOG2E + ROUND) - ROUND;
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let mut p = 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    p * scale
+}
+
+/// Multi-head self-attention over packed sequences.
+///
+/// `qkv` holds, per token, the un-biased query, key and value projections side by side
+/// (`3 * hidden` wide); `offsets[s]..offsets[s + 1]` are the rows of sequence `s`. Returns the
+/// attention output (`hidden` wide, heads concatenated). Sequences only attend to themselves,
+/// which is exactly what a padded batch with an attention mask computes, minus the padding.
+pub fn packed_attention(
+    qkv: &[f32],
+    bias: &[f32],
+    offsets: &[usize],
+    heads: usize,
+    hidden: usize,
+) -> Vec<f32> {
+    let total = offsets.last().copied().unwrap_or(0);
+    let mut out = vec![0f32; total * hidden];
+    let mut slices = Vec::with_capacity(offsets.len().saturating_sub(1));
+    let mut rest = out.as_mut_slice();
+    for w in offsets.windows(2) {
+        let (head, tail) = rest.split_at_mut((w[1] - w[0]) * hidden);
+        slices.push((w[0], head));
+        rest = tail;
+    }
+    slices.into_par_iter().for_each(|(start, o)| {
+        let len = o.len() / hidden;
+        attend_one(
+            &qkv[start * 3 * hidden..][..len * 3 * hidden],
+            bias,
+            heads,
+            o,
+        );
+    });
+    out
+}
+
+simd_dispatch!(fn attend_one(qkv: &[f32], bias: &[f32], heads: usize, out: &mut [f32]) => attend_one_impl);
+
+/// Key/score rows are padded to a multiple of this many lanes (one AVX-512 register), so the
+/// inner loops have no scalar tails: at typical lengths of 20-40 tokens the tails would cost
+/// more than the vector part.
+const LANES: usize = 16;
+
+#[inline(always)]
+fn attend_one_impl(qkv: &[f32], bias: &[f32], heads: usize, out: &mut [f32]) {
+    let hidden = bias.len() / 3;
+    let len = out.len() / hidden;
+    let dh = hidden / heads;
+    let padded = len.div_ceil(LANES) * LANES;
+    let scale = 1.0 / (dh as f32).sqrt();
+    // Queries and values head-major (heads, len, dh); keys transposed per head
+    // (heads, dh, padded) so that one query against all keys is `dh` contiguous axpys, which
+    // vectorise, rather than `len` horizontal dot products, which do not.
+    let mut q = vec![0f32; len * hidden];
+    let mut kt = vec![0f32; padded * hidden];
+    let mut v = vec![0f32; len * hidden];
+    for t in 0..len {
+        let row = &qkv[t * 3 * hidden..][..3 * hidden];
+        for h in 0..heads {
+            let c0 = h * dh;
+            let dst = (h * len + t) * dh;
+            for (d, (qd, vd)) in q[dst..dst + dh]
+                .iter_mut()
+                .zip(v[dst..dst + dh].iter_mut())
+                .enumerate()
+            {
+                let c = c0 + d;
+                *qd = (row[c] + bias[c]) * scale;
+                *vd = row[2 * hidden + c] + bias[2 * hidden + c];
+                kt[(h * dh + d) * padded + t] = row[hidden + c] + bias[hidden + c];
+            }
+        }
+    }
+    let mut scores = vec![0f32; padded];
+    let mut acc = vec![0f32; dh];
+    for h in 0..heads {
+        let kh = &kt[h * dh * padded..][..dh * padded];
+        let vh = &v[h * len * dh..][..len * dh];
+        for i in 0..len {
+            let qi = &q[(h * len + i) * dh..][..dh];
+            // A fixed-size local accumulator stays in one vector register; accumulating into
+            // `scores` directly made LLVM fall back to scalar code (it cannot rule out
+            // aliasing between the buffers).
+            for (blk, out) in scores.chunks_exact_mut(LANES).enumerate() {
+                let mut s = [0f32; LANES];
+                for (d, qd) in qi.iter().enumerate() {
+                    let k = &kh[d * padded + blk * LANES..][..LANES];
+                    for l in 0..LANES {
+                        s[l] += qd * k[l];
+                    }
+                }
+                out.copy_from_slice(&s);
+            }
+            let mut max = f32::NEG_INFINITY;
+            for &x in &scores[..len] {
+                max = if x > max { x } else { max };
+            }
+            for s in scores.chunks_exact_mut(LANES) {
+                for x in s.iter_mut() {
+                    *x = exp_neg(*x - max);
+                }
+            }
+            // Padding keys must get no weight.
+            scores[len..].iter_mut().for_each(|s| *s = 0.0);
+            let inv = 1.0 / sum_lanes(&scores);
+            let o = &mut out[i * hidden + h * dh..][..dh];
+            if dh.is_multiple_of(LANES) {
+                for (c, o) in o.chunks_exact_mut(LANES).enumerate() {
+                    let mut a = [0f32; LANES];
+                    for (j, p) in scores[..len].iter().enumerate() {
+                        let vj = &vh[j * dh + c * LANES..][..LANES];
+                        for l in 0..LANES {
+                            a[l] += p * vj[l];
+                        }
+                    }
+                    for l in 0..LANES {
+                        o[l] = a[l] * inv;
+                    }
+                }
+            } else {
+                acc.iter_mut().for_each(|a| *a = 0.0);
+                for (p, vj) in scores.iter().zip(vh.chunks_exact(dh)) {
+                    for (a, b) in acc.iter_mut().zip(vj) {
+                        *a += p * b;
+                    }
+                }
+                for (o, a) in o.iter_mut().zip(&acc) {
+                    *o = a * inv;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// erf by its Maclaurin series in f64: slow but exact to ~1e-10 on [-4, 4].
+    fn erf_ref(x: f64) -> f64 {
+        let mut term = x;
+        let mut sum = x;
+        for n in 1..200 {
+            term *= -x * x / n as f64;
+            sum += term / (2 * n + 1) as f64;
+        }
+        sum * 2.0 / std::f64::consts::PI.sqrt()
+    }
+
+    #[test]
+    fn erf_matches_reference() {
+        let mut worst = 0f64;
+        for i in -600..=600 {
+            let x = i as f64 / 100.0;
+            let got = erf(x as f32) as f64;
+            let want = if x.abs() > 4.0 {
+                x.signum()
+            } else {
+                erf_ref(x)
+            };
+            worst = worst.max((got - want).abs());
+        }
+        assert!(worst < 2e-6, "max erf error {worst}");
+    }
+
+    #[test]
+    fn exp_neg_matches_std() {
+        let mut worst = 0f32;
+        for i in 0..=8000 {
+            let x = -(i as f32) / 100.0;
+            let want = x.exp();
+            let got = exp_neg(x);
+            worst = worst.max(((got - want) / want.max(1e-30)).abs());
+        }
+        assert!(worst < 1e-6, "max relative exp error {worst}");
+        assert!(exp_neg(-1000.0) < 1e-37);
+    }
+
+    #[test]
+    fn attention_ignores_other_sequences() {
+        let hidden = 4;
+        let heads = 2;
+        let qkv: Vec<f32> = (0..5 * 3 * hidden)
+            .map(|i| (i as f32 * 0.37).sin())
+            .collect();
+        let bias = vec![0.1f32; 3 * hidden];
+        let both = packed_attention(&qkv, &bias, &[0, 2, 5], heads, hidden);
+        let first = packed_attention(&qkv[..2 * 3 * hidden], &bias, &[0, 2], heads, hidden);
+        let second = packed_attention(&qkv[2 * 3 * hidden..], &bias, &[0, 3], heads, hidden);
+        assert_eq!(&both[..2 * hidden], first.as_slice());
+        assert_eq!(&both[2 * hidden..], second.as_slice());
+    }
+}

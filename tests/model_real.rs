@@ -1,0 +1,95 @@
+//! Parity with Hugging Face transformers on the real multilingual-e5-small.
+//!
+//! Needs `PALAUTE_TEST_MODEL_DIR` (see `../shared/models/get-multilingual-e5-small.sh`) and the
+//! reference file `../shared/models/multilingual-e5-small.reference.jsonl`; skips visibly
+//! otherwise so the suite passes on a machine without them.
+
+use std::path::PathBuf;
+
+use palaute::model::{EncoderConfig, InputKind, TextEncoder, TransformerEncoder};
+
+struct Reference {
+    text: String,
+    prefixed: String,
+    input_ids: Vec<u32>,
+    embedding: Vec<f32>,
+}
+
+fn references(path: &std::path::Path) -> Vec<Reference> {
+    let text = std::fs::read_to_string(path).expect("read reference file");
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("reference json");
+            let nums = |k: &'static str| {
+                v[k].as_array()
+                    .expect(k)
+                    .iter()
+                    .map(move |x| x.as_f64().expect(k))
+            };
+            Reference {
+                text: v["text"].as_str().expect("text").to_string(),
+                prefixed: v["prefixed"].as_str().expect("prefixed").to_string(),
+                input_ids: nums("input_ids").map(|x| x as u32).collect(),
+                embedding: nums("embedding").map(|x| x as f32).collect(),
+            }
+        })
+        .collect()
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(x, y)| *x as f64 * *y as f64).sum();
+    let na: f64 = a.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|x| (*x as f64).powi(2)).sum::<f64>().sqrt();
+    dot / (na * nb)
+}
+
+#[test]
+fn multilingual_e5_small_matches_transformers() {
+    let Some(model_dir) = std::env::var_os("PALAUTE_TEST_MODEL_DIR").filter(|v| !v.is_empty())
+    else {
+        eprintln!("SKIPPED: PALAUTE_TEST_MODEL_DIR unset");
+        return;
+    };
+    let reference = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/models/multilingual-e5-small.reference.jsonl");
+    if !reference.is_file() {
+        eprintln!("SKIPPED: reference file {} not found", reference.display());
+        return;
+    }
+    let refs = references(&reference);
+    assert!(!refs.is_empty());
+
+    let opts = EncoderConfig {
+        model_id: Some("intfloat/multilingual-e5-small".into()),
+        ..EncoderConfig::default()
+    };
+    let enc =
+        TransformerEncoder::load(std::path::Path::new(&model_dir), &opts).expect("load model");
+    let info = enc.info();
+    assert_eq!(info.dim, 384);
+    assert_eq!(info.max_len, 512);
+    assert_eq!(enc.prefix(InputKind::Passage), "passage: ");
+    assert!(info
+        .files
+        .iter()
+        .any(|(f, h)| f == "model.safetensors" && h.len() == 64));
+
+    for r in &refs {
+        assert_eq!(r.prefixed, format!("passage: {}", r.text));
+        let ids = enc.tokenize(&r.text, InputKind::Passage).expect("tokenize");
+        assert_eq!(ids, r.input_ids, "token ids of {:?}", r.text);
+    }
+
+    // All texts in one call: exercises batching alongside parity.
+    let texts: Vec<&str> = refs.iter().map(|r| r.text.as_str()).collect();
+    let emb = enc.embed(&texts, InputKind::Passage).expect("embed");
+    let mut worst = 1.0f64;
+    for (i, r) in refs.iter().enumerate() {
+        let c = cosine(emb.row(i), &r.embedding);
+        eprintln!("cos {c:.7}  {}", r.text);
+        worst = worst.min(c);
+        assert!(c >= 0.9999, "cosine {c} < 0.9999 for {:?}", r.text);
+    }
+    eprintln!("parity: {} texts, min cosine {worst:.7}", refs.len());
+}
