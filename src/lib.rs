@@ -3,6 +3,7 @@
 //! serde `config`.
 
 pub mod config;
+pub mod discover;
 pub mod error;
 pub mod ingest;
 pub mod lang;
