@@ -15,6 +15,9 @@ pub struct Config {
     pub transcripts: TranscriptConfig,
     pub segment: SegmentConfig,
     pub lang: LangConfig,
+    pub models: crate::model::ModelsConfig,
+    pub classify: crate::classify::ClassifyConfig,
+    pub discover: crate::discover::DiscoverConfig,
 }
 
 impl Config {

@@ -19,6 +19,8 @@ pub enum Error {
     NoInputs(Vec<PathBuf>),
     #[error("language {0:?} is not supported by the detector; supported: {1}")]
     UnsupportedLanguage(String, String),
+    #[error("classification: {0}")]
+    Classify(String),
     #[error("writing {path}: {message}")]
     Output { path: PathBuf, message: String },
 }

@@ -1,10 +1,14 @@
 //! palaute: customer feedback (survey exports, interview transcripts) → traceable evidence
-//! tables. Stages: `ingest` → `segment` → `lang` → `output`, composed by `pipeline` from a
-//! serde `config`.
+//! tables. Stages: `ingest` → `segment` → `lang` → `model` (embeddings) → `classify` →
+//! `discover` → `analyze` → `output`, composed by `pipeline` from a serde `config`.
 
+pub mod analyze;
+pub mod classify;
 pub mod config;
 pub mod discover;
 pub mod error;
+pub mod eval;
+pub mod evidence;
 pub mod ingest;
 pub mod lang;
 pub mod model;

@@ -5,14 +5,16 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use palaute::eval::EvalTask;
+use palaute::model::{registry, TextEncoder};
 use palaute::progress::Progress;
 use palaute::{Config, RunOptions};
 
 /// palaute turns customer feedback — survey exports and interview transcripts in Finnish,
 /// Swedish, English and more — into Parquet tables you can trace back to every quote.
 ///
-/// Start with `palaute init` to get a commented palaute.toml, then
-/// `palaute run exports/ interviews/ --out results/`.
+/// Start with `palaute init` to get a commented palaute.toml, `palaute models fetch` to
+/// download the default encoder, then `palaute run exports/ interviews/ --out results/`.
 #[derive(Parser)]
 #[command(name = "palaute", version, about, long_about)]
 struct Cli {
@@ -31,7 +33,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Read, segment and tag feedback files; write documents/segments/rejects Parquet and run.json.
+    /// Read, segment, tag and classify feedback; write the Parquet tables and run.json.
     ///
     /// INPUT can be files or folders (read recursively). Formats: CSV/TSV/TXT (any common
     /// delimiter and encoding, Qualtrics and SurveyMonkey header rows), XLSX, JSON Lines,
@@ -46,6 +48,57 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// List or download the recommended models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// Train a classification head from a CSV of labelled texts (id,text,lang,label).
+    ///
+    /// This is how a researcher recodes: correct labels in a CSV, train, point palaute.toml's
+    /// [classify] sentiment_head / theme_head / stage_head at the file, rerun.
+    Train {
+        /// Labelled CSV: columns id,text,lang,label (themes: several labels joined with |).
+        labels: PathBuf,
+        #[arg(long, value_enum, default_value = "sentiment")]
+        task: EvalTask,
+        /// Where to write the head (JSON).
+        #[arg(long, short)]
+        out: PathBuf,
+        /// Train on the file alone, without the examples shipped with palaute.
+        #[arg(long)]
+        only_file: bool,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+    /// Accuracy and macro-F1 of sentiment, themes or stages against a labelled CSV.
+    Eval {
+        /// Labelled CSV: columns id,text,lang,label[,aspect].
+        labels: PathBuf,
+        #[arg(long, value_enum, default_value = "sentiment")]
+        task: EvalTask,
+        /// Print the full report as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        model: ModelArgs,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelsCommand {
+    /// The recommended models (models/models.toml) and whether they are in the cache.
+    List,
+    /// Download a model from the Hugging Face hub into the cache and verify its hashes.
+    Fetch {
+        /// Repo id; default: the configured encoder.
+        id: Option<String>,
+    },
+}
+
+#[derive(Args)]
+struct ModelArgs {
+    /// Encoder directory in Hugging Face layout (else [models] in the config, else the cache).
+    #[arg(long, env = "PALAUTE_MODEL_DIR", value_name = "DIR")]
+    model_dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -56,6 +109,14 @@ struct RunArgs {
     /// Output folder for the tables (created if missing).
     #[arg(long, short, default_value = "out", value_name = "DIR")]
     out: PathBuf,
+    /// Also write embeddings.parquet (segment_id, embedding) for clustering or search.
+    #[arg(long)]
+    write_embeddings: bool,
+    /// Ingest, segment and detect language only (no model needed).
+    #[arg(long)]
+    no_classify: bool,
+    #[command(flatten)]
+    model: ModelArgs,
 }
 
 fn main() -> ExitCode {
@@ -83,8 +144,15 @@ fn main() -> ExitCode {
     }
 }
 
+fn load_encoder(config: &Config, model: &ModelArgs) -> Result<palaute::model::TransformerEncoder> {
+    config
+        .models
+        .load_encoder(model.model_dir.as_deref())
+        .context("loading the encoder (run `palaute models fetch` or pass --model-dir)")
+}
+
 fn dispatch(cli: &Cli) -> Result<ExitCode> {
-    let config = match &cli.config {
+    let mut config = match &cli.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
@@ -104,10 +172,15 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => {
+            if args.no_classify {
+                config.classify.enabled = false;
+            }
             let opts = RunOptions {
                 inputs: args.inputs.clone(),
                 out: args.out.clone(),
                 progress: Progress::new(!cli.quiet),
+                model_dir: args.model.model_dir.clone(),
+                write_embeddings: args.write_embeddings,
             };
             let summary = palaute::run(&config, &opts)?;
             if !cli.quiet {
@@ -130,6 +203,103 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Models(ModelsCommand::List) => {
+            let cache = config
+                .models
+                .cache_dir
+                .clone()
+                .or_else(registry::default_cache_dir);
+            for m in registry::list_models() {
+                let cached = cache
+                    .as_ref()
+                    .map(|c| registry::cache_path(c, &m.id))
+                    .filter(|d| d.join("model.safetensors").is_file());
+                println!(
+                    "{:<62} {:<9} {:<11} {}",
+                    m.id,
+                    m.purpose,
+                    m.license,
+                    cached.map_or("not downloaded".to_string(), |d| d.display().to_string())
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Models(ModelsCommand::Fetch { id }) => {
+            let id = id.clone().unwrap_or_else(|| config.models.encoder.clone());
+            let cache = config
+                .models
+                .cache_dir
+                .clone()
+                .or_else(registry::default_cache_dir)
+                .context("no cache directory: set PALAUTE_MODELS or HOME")?;
+            let dir = registry::fetch(&id, &cache)?;
+            println!("{}", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Train {
+            labels,
+            task,
+            out,
+            only_file,
+            model,
+        } => {
+            let encoder = load_encoder(&config, model)?;
+            let head = palaute::classify::train_from_file(
+                &config.classify,
+                &encoder,
+                labels,
+                *task,
+                !only_file,
+            )?;
+            head.save(out)?;
+            if !cli.quiet {
+                eprintln!(
+                    "trained {} head on {} rows for {} → {} (set it in palaute.toml [classify])",
+                    head.task,
+                    head.training_rows,
+                    encoder.info().id,
+                    out.display()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval {
+            labels,
+            task,
+            json,
+            model,
+        } => {
+            let encoder = load_encoder(&config, model)?;
+            let sentiment = config.models.load_sentiment()?;
+            let classifier =
+                palaute::classify::Classifier::prepare(&config.classify, &encoder, sentiment)?;
+            let report = palaute::eval::evaluate(labels, *task, &classifier, &encoder)?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                println!(
+                    "{} — {:?} ({}), {} rows",
+                    report.file, report.task, report.method, report.rows
+                );
+                println!(
+                    "accuracy {:.3}  macro-F1 {:.3}",
+                    report.accuracy, report.macro_f1
+                );
+                for (lang, (n, acc, f1)) in &report.per_lang {
+                    println!("  {lang:<4} n={n:<5} accuracy {acc:.3}  macro-F1 {f1:.3}");
+                }
+                if let Some(a) = report.cross_language_agreement {
+                    println!("cross-language agreement {a:.3}");
+                }
+                for s in &report.per_label {
+                    println!(
+                        "  {:<24} P {:.3} R {:.3} F1 {:.3} n={}",
+                        s.label, s.precision, s.recall, s.f1, s.support
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

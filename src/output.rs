@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 
 use polars::prelude::*;
 
+use crate::analyze::{list_col, list_f32_col};
+use crate::classify::SegmentLabels;
 use crate::error::Error;
+use crate::evidence::Evidence;
 use crate::record::{Document, Reject, Segment};
 
 fn output_err(path: &Path, e: impl std::fmt::Display) -> Error {
@@ -60,7 +63,11 @@ fn str_col<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Col
     Column::new(name.into(), values.collect::<Vec<_>>())
 }
 
-pub fn documents_frame(docs: &[Document], n_segments: &[u32]) -> PolarsResult<DataFrame> {
+pub fn documents_frame(
+    docs: &[Document],
+    n_segments: &[u32],
+    sentiment: Option<&[Option<(String, f32)>]>,
+) -> PolarsResult<DataFrame> {
     let mut meta_names: Vec<String> = Vec::new();
     for d in docs {
         for (k, _) in &d.metadata {
@@ -115,6 +122,20 @@ pub fn documents_frame(docs: &[Document], n_segments: &[u32]) -> PolarsResult<Da
         .cast(&DataType::Date)?,
         str_col("lang", docs.iter().map(|d| d.lang.as_deref())),
         Column::new("n_segments".into(), n_segments.to_vec()),
+        str_col(
+            "sentiment",
+            (0..docs.len()).map(|i| {
+                sentiment
+                    .and_then(|s| s[i].as_ref())
+                    .map(|(l, _)| l.as_str())
+            }),
+        ),
+        Column::new(
+            "sentiment_score".into(),
+            (0..docs.len())
+                .map(|i| sentiment.and_then(|s| s[i].as_ref()).map(|(_, v)| *v))
+                .collect::<Vec<_>>(),
+        ),
         str_col("text", docs.iter().map(|d| Some(d.text.as_str()))),
     ];
     for name in &meta_names {
@@ -129,7 +150,21 @@ pub fn documents_frame(docs: &[Document], n_segments: &[u32]) -> PolarsResult<Da
     DataFrame::new_infer_height(columns)
 }
 
-pub fn segments_frame(segs: &[Segment]) -> PolarsResult<DataFrame> {
+pub fn segments_frame(
+    segs: &[Segment],
+    labels: Option<&[SegmentLabels]>,
+) -> PolarsResult<DataFrame> {
+    let lab = |i: usize| labels.map(|l| &l[i]);
+    let n = segs.len();
+    let num = |name: &str, f: &dyn Fn(&Segment) -> Option<f64>| {
+        Column::new(name.into(), segs.iter().map(f).collect::<Vec<_>>())
+    };
+    let lab_f32 = |name: &str, f: &dyn Fn(&SegmentLabels) -> f32| {
+        Column::new(
+            name.into(),
+            (0..n).map(|i| lab(i).map(f)).collect::<Vec<_>>(),
+        )
+    };
     DataFrame::new_infer_height(vec![
         str_col(
             "segment_id",
@@ -152,18 +187,45 @@ pub fn segments_frame(segs: &[Segment]) -> PolarsResult<DataFrame> {
             "char_end".into(),
             segs.iter().map(|s| s.char_end as u32).collect::<Vec<_>>(),
         ),
-        Column::new(
-            "t_start".into(),
-            segs.iter().map(|s| s.t_start).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "t_end".into(),
-            segs.iter().map(|s| s.t_end).collect::<Vec<_>>(),
-        ),
+        num("t_start", &|s| s.t_start),
+        num("t_end", &|s| s.t_end),
         str_col("lang", segs.iter().map(|s| Some(s.lang.as_str()))),
         Column::new(
             "lang_confidence".into(),
             segs.iter().map(|s| s.lang_confidence).collect::<Vec<_>>(),
+        ),
+        str_col(
+            "sentiment",
+            (0..n).map(|i| lab(i).map(|l| l.sentiment.as_str())),
+        ),
+        lab_f32("p_sentiment", &|l| l.p_sentiment),
+        lab_f32("sentiment_score", &|l| l.sentiment_score),
+        list_col(
+            "themes",
+            &(0..n)
+                .map(|i| lab(i).map(|l| l.themes.clone()).unwrap_or_default())
+                .collect::<Vec<_>>(),
+        ),
+        list_f32_col(
+            "theme_scores",
+            &(0..n)
+                .map(|i| lab(i).map(|l| l.theme_scores.clone()).unwrap_or_default())
+                .collect::<Vec<_>>(),
+        ),
+        str_col(
+            "stage",
+            (0..n).map(|i| lab(i).and_then(|l| l.stage.as_deref())),
+        ),
+        lab_f32("stage_score", &|l| l.stage_score),
+        str_col(
+            "root_cause_theme",
+            (0..n).map(|i| lab(i).and_then(|l| l.root_cause_theme.as_deref())),
+        ),
+        Column::new(
+            "stated_reason".into(),
+            (0..n)
+                .map(|i| lab(i).map(|l| l.stated_reason))
+                .collect::<Vec<_>>(),
         ),
     ])
 }
@@ -183,31 +245,50 @@ pub fn rejects_frame(rejects: &[Reject]) -> PolarsResult<DataFrame> {
     ])
 }
 
-/// The three tables of the ingest stage, written into `out`.
+/// Write every table of the run into `out`; the evidence tables only when classified.
 pub fn write_tables(
     out: &Path,
     docs: &[Document],
     n_segments: &[u32],
     segs: &[Segment],
     rejects: &[Reject],
+    evidence: Option<&mut Evidence>,
 ) -> Result<Vec<PathBuf>, Error> {
     let frame =
         |r: PolarsResult<DataFrame>, name: &str| r.map_err(|e| output_err(&out.join(name), e));
-    let mut written = Vec::new();
-    for (name, mut df) in [
+    let doc_sentiment = evidence.as_ref().map(|e| e.doc_sentiment.clone());
+    let labels = evidence.as_ref().map(|e| e.labels.clone());
+    let mut tables = vec![
         (
             "documents.parquet",
-            frame(documents_frame(docs, n_segments), "documents.parquet")?,
+            frame(
+                documents_frame(docs, n_segments, doc_sentiment.as_deref()),
+                "documents.parquet",
+            )?,
         ),
         (
             "segments.parquet",
-            frame(segments_frame(segs), "segments.parquet")?,
+            frame(segments_frame(segs, labels.as_deref()), "segments.parquet")?,
         ),
         (
             "rejects.parquet",
             frame(rejects_frame(rejects), "rejects.parquet")?,
         ),
-    ] {
+    ];
+    if let Some(ev) = evidence {
+        let t = &mut ev.tables;
+        for (name, df) in [
+            ("themes.parquet", &mut t.themes),
+            ("theme_stage.parquet", &mut t.theme_stage),
+            ("drivers.parquet", &mut t.drivers),
+            ("quotes.parquet", &mut t.quotes),
+            ("trends.parquet", &mut t.trends),
+        ] {
+            tables.push((name, std::mem::take(df)));
+        }
+    }
+    let mut written = Vec::new();
+    for (name, mut df) in tables {
         let path = out.join(name);
         write_parquet(&mut df, &path)?;
         written.push(path);

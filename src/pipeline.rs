@@ -11,6 +11,7 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::error::Error;
+use crate::evidence::Evidence;
 use crate::ingest::{self, FileDetail};
 use crate::lang::{self, LanguageDetector, LinguaDetector};
 use crate::output;
@@ -24,6 +25,10 @@ pub struct RunOptions {
     pub inputs: Vec<PathBuf>,
     pub out: PathBuf,
     pub progress: Progress,
+    /// Encoder directory given on the command line (wins over the configuration).
+    pub model_dir: Option<PathBuf>,
+    /// Also write `embeddings.parquet` (segment_id, embedding).
+    pub write_embeddings: bool,
 }
 
 /// Per-input facts for run.json.
@@ -100,6 +105,36 @@ fn walk(dir: &Path, cfg: &Config, out: &mut Vec<PathBuf>) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+/// Load the encoder and classify, or explain in run.json why classification was skipped.
+fn classify_stage(
+    cfg: &Config,
+    opts: &RunOptions,
+    docs: &[Document],
+    segs: &[Segment],
+) -> Result<(Option<Evidence>, serde_json::Value), Error> {
+    if !cfg.classify.enabled {
+        return Ok((None, json!({"status": "disabled"})));
+    }
+    let classify_err = |e: crate::classify::ClassifyError| Error::Classify(e.to_string());
+    let encoder = match cfg.models.load_encoder(opts.model_dir.as_deref()) {
+        Ok(e) => e,
+        Err(e) if !cfg.classify.require_model => {
+            tracing::warn!("classification skipped: {e}");
+            return Ok((None, json!({"status": "skipped", "reason": e.to_string()})));
+        }
+        Err(e) => return Err(Error::Classify(e.to_string())),
+    };
+    let sentiment_model = cfg
+        .models
+        .load_sentiment()
+        .map_err(|e| Error::Classify(e.to_string()))?;
+    let evidence = crate::evidence::run(cfg, &encoder, sentiment_model, docs, segs, opts.progress)
+        .map_err(classify_err)?;
+    let mut report = evidence.report.clone();
+    report["status"] = json!("done");
+    Ok((Some(evidence), report))
 }
 
 /// Run the ingest pipeline and write documents/segments/rejects Parquet plus run.json.
@@ -203,8 +238,29 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
 
     let n_segments: Vec<u32> = per_doc.iter().map(|s| s.len() as u32).collect();
     let segments: Vec<Segment> = per_doc.into_iter().flatten().collect();
-    let mut outputs =
-        output::write_tables(&opts.out, &documents, &n_segments, &segments, &rejects)?;
+
+    let (mut evidence, classification) = classify_stage(cfg, opts, &documents, &segments)?;
+    lap("classify", &mut timings);
+
+    let mut outputs = output::write_tables(
+        &opts.out,
+        &documents,
+        &n_segments,
+        &segments,
+        &rejects,
+        evidence.as_mut(),
+    )?;
+    if let (true, Some(ev)) = (opts.write_embeddings, &evidence) {
+        let ids: Vec<String> = segments.iter().map(|s| s.segment_id.clone()).collect();
+        let path = opts.out.join("embeddings.parquet");
+        let mut df =
+            crate::model::embeddings_frame(&ids, &ev.embeddings).map_err(|e| Error::Output {
+                path: path.clone(),
+                message: e.to_string(),
+            })?;
+        output::write_parquet(&mut df, &path)?;
+        outputs.push(path);
+    }
     lap("write", &mut timings);
 
     let summary = RunSummary {
@@ -225,7 +281,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
         "command": "run",
         "inputs": summary.inputs,
         "config": cfg,
-        "models": [],
+        "classification": classification,
         "counts": {
             "files": summary.files,
             "rows": summary.inputs.iter().map(|i| i.rows).sum::<usize>(),

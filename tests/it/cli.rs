@@ -129,7 +129,7 @@ fn huge_single_comment_is_handled() {
     )
     .unwrap();
     let out = dir.path().join("out");
-    let summary = run_into(&[input], &out, &Config::default());
+    let summary = run_into(&[input], &out, &ingest_only());
     assert_eq!(summary.documents, 2);
     assert!(summary.segments > 8000);
 }

@@ -315,11 +315,7 @@ fn every_fixture_reads_as_expected() {
 #[test]
 fn whole_fixture_folder_in_one_run_accounts_for_every_row() {
     let out = tempfile::tempdir().unwrap();
-    let summary = run_into(
-        &[repo().join("tests/fixtures")],
-        out.path(),
-        &Config::default(),
-    );
+    let summary = run_into(&[repo().join("tests/fixtures")], out.path(), &ingest_only());
     assert_rows_accounted(&summary, out.path());
     let segs = read(out.path(), "segments");
     let docs = read(out.path(), "documents");

@@ -2,6 +2,7 @@
 //! the command-line binary. One test binary keeps link time down.
 
 mod cli;
+mod evidence;
 mod fixtures;
 mod sample;
 
@@ -22,9 +23,18 @@ pub fn run_into(inputs: &[PathBuf], out: &Path, cfg: &Config) -> palaute::RunSum
             inputs: inputs.to_vec(),
             out: out.to_path_buf(),
             progress: Progress::hidden(),
+            model_dir: None,
+            write_embeddings: false,
         },
     )
     .unwrap_or_else(|e| panic!("run failed: {e}"))
+}
+
+/// Ingest-only configuration: these tests are about reading, not models.
+pub fn ingest_only() -> Config {
+    let mut cfg = Config::default();
+    cfg.classify.enabled = false;
+    cfg
 }
 
 pub fn read(out: &Path, table: &str) -> DataFrame {

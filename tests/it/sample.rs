@@ -7,8 +7,8 @@ fn sample_data_runs_reproducibly_and_accounts_for_every_row() {
     let data = repo().join("data");
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
-    let summary = run_into(std::slice::from_ref(&data), a.path(), &Config::default());
-    run_into(&[data], b.path(), &Config::default());
+    let summary = run_into(std::slice::from_ref(&data), a.path(), &ingest_only());
+    run_into(&[data], b.path(), &ingest_only());
     assert!(summary.files >= 6, "{summary:?}");
     assert!(summary.documents >= 300, "{}", summary.documents);
     assert_rows_accounted(&summary, a.path());

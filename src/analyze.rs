@@ -1,0 +1,557 @@
+//! Evidence tables from labelled segments: themes, theme × stage with NPS impact, drivers,
+//! representative quotes and monthly trends. Every figure is computed from segments that the
+//! quotes table points back to, and ordering is fixed, so reruns are byte-identical.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use polars::prelude::*;
+
+use crate::classify::codebook::{Codebook, OTHER};
+use crate::classify::SegmentLabels;
+use crate::model::Embeddings;
+use crate::record::{Document, Role, ScoreKind, Segment};
+
+/// A theme known to the run: from the codebook or discovered.
+#[derive(Debug, Clone)]
+pub struct ThemeInfo {
+    pub id: String,
+    pub origin: &'static str,
+    pub labels: BTreeMap<String, String>,
+    pub description: Option<String>,
+    pub parent: Option<String>,
+    pub keywords: Vec<String>,
+    pub representative: Option<String>,
+}
+
+pub struct Inputs<'a> {
+    pub docs: &'a [Document],
+    pub segs: &'a [Segment],
+    pub labels: &'a [SegmentLabels],
+    pub emb: &'a Embeddings,
+    pub themes: &'a [ThemeInfo],
+    pub stages: &'a Codebook,
+    pub quotes_per_cell: usize,
+}
+
+pub struct Tables {
+    pub themes: DataFrame,
+    pub theme_stage: DataFrame,
+    pub drivers: DataFrame,
+    pub quotes: DataFrame,
+    pub trends: DataFrame,
+}
+
+/// NPS = %promoters − %detractors over respondents with an NPS score.
+fn nps<'a>(scores: impl Iterator<Item = &'a f64>) -> Option<f64> {
+    let (mut n, mut pro, mut det) = (0f64, 0f64, 0f64);
+    for s in scores {
+        n += 1.0;
+        if *s >= 9.0 {
+            pro += 1.0;
+        } else if *s <= 6.0 {
+            det += 1.0;
+        }
+    }
+    (n > 0.0).then(|| 100.0 * (pro - det) / n)
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+fn cos(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// (theme index, stage index, rank within the cell, the quoted row).
+type QuoteRow<'r, 'a> = (usize, usize, usize, &'r Row<'a>);
+
+/// The analysed unit of a segment: who said it (respondent key) and whether it counts as
+/// customer voice (interviewer questions are context, not evidence).
+struct Row<'a> {
+    seg: &'a Segment,
+    lab: &'a SegmentLabels,
+    doc: &'a Document,
+    respondent: String,
+    idx: usize,
+}
+
+pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
+    let docs: HashMap<&str, &Document> = inp.docs.iter().map(|d| (d.doc_id.as_str(), d)).collect();
+    let respondent_of = |d: &Document| {
+        format!(
+            "{}\u{1f}{}",
+            d.source_file,
+            d.respondent_id.as_deref().unwrap_or(&d.doc_id)
+        )
+    };
+    let rows: Vec<Row> = inp
+        .segs
+        .iter()
+        .zip(inp.labels)
+        .enumerate()
+        .filter(|(_, (s, _))| s.role != Role::Interviewer)
+        .filter_map(|(idx, (seg, lab))| {
+            let doc = *docs.get(seg.doc_id.as_str())?;
+            Some(Row {
+                seg,
+                lab,
+                doc,
+                respondent: respondent_of(doc),
+                idx,
+            })
+        })
+        .collect();
+    // NPS per respondent (all their documents carry the same score).
+    let mut nps_of: BTreeMap<String, f64> = BTreeMap::new();
+    for d in inp.docs {
+        if let (Some(ScoreKind::Nps), Some(s)) = (d.score_kind, d.score) {
+            nps_of.insert(respondent_of(d), s);
+        }
+    }
+    let all_respondents: BTreeSet<String> = rows.iter().map(|r| r.respondent.clone()).collect();
+    let nps_all = nps(nps_of.values());
+    let detractor_rate = {
+        let n = nps_of.len() as f64;
+        (n > 0.0).then(|| nps_of.values().filter(|s| **s <= 6.0).count() as f64 / n)
+    };
+    let stage_order: Vec<String> = inp.stages.items.iter().map(|i| i.id.clone()).collect();
+    let theme_order: Vec<String> = inp.themes.iter().map(|t| t.id.clone()).collect();
+
+    // theme × stage cells.
+    let mut cells: BTreeMap<(usize, usize), Vec<&Row>> = BTreeMap::new();
+    let mut by_theme: BTreeMap<usize, Vec<&Row>> = BTreeMap::new();
+    for r in &rows {
+        for t in &r.lab.themes {
+            let Some(ti) = theme_order.iter().position(|x| x == t) else {
+                continue;
+            };
+            by_theme.entry(ti).or_default().push(r);
+            if let Some(si) = r
+                .lab
+                .stage
+                .as_ref()
+                .and_then(|s| stage_order.iter().position(|x| x == s))
+            {
+                cells.entry((ti, si)).or_default().push(r);
+            }
+        }
+    }
+    let impact = |mentioners: &BTreeSet<&str>| -> (Option<f64>, Option<f64>, Option<f64>) {
+        let with = nps(nps_of
+            .iter()
+            .filter(|(k, _)| mentioners.contains(k.as_str()))
+            .map(|(_, v)| v));
+        let without = nps(nps_of
+            .iter()
+            .filter(|(k, _)| !mentioners.contains(k.as_str()))
+            .map(|(_, v)| v));
+        let imp = match (nps_all, without) {
+            (Some(a), Some(w)) => Some(round2(a - w)),
+            _ => None,
+        };
+        (with.map(round2), without.map(round2), imp)
+    };
+
+    let mut quote_rows: Vec<QuoteRow> = Vec::new();
+    let mut ts = TsCols::default();
+    for ((ti, si), members) in &cells {
+        let respondents: BTreeSet<&str> = members.iter().map(|r| r.respondent.as_str()).collect();
+        let (with, without, imp) = impact(&respondents);
+        let picked = pick_quotes(members, inp.emb, inp.quotes_per_cell);
+        for (rank, r) in picked.iter().enumerate() {
+            quote_rows.push((*ti, *si, rank + 1, r));
+        }
+        ts.theme.push(theme_order[*ti].clone());
+        ts.stage.push(stage_order[*si].clone());
+        ts.segments.push(members.len() as u32);
+        ts.root_cause.push(
+            members
+                .iter()
+                .filter(|r| r.lab.root_cause_theme.as_deref() == Some(&theme_order[*ti]))
+                .count() as u32,
+        );
+        ts.documents.push(
+            members
+                .iter()
+                .map(|r| r.doc.doc_id.as_str())
+                .collect::<BTreeSet<_>>()
+                .len() as u32,
+        );
+        ts.respondents.push(respondents.len() as u32);
+        ts.negative_share
+            .push(round2(share(members, |r| r.lab.sentiment == "negative")));
+        ts.mean_sentiment.push(round2(
+            members
+                .iter()
+                .map(|r| r.lab.sentiment_score as f64)
+                .sum::<f64>()
+                / members.len() as f64,
+        ));
+        ts.nps_mentioners.push(with);
+        ts.nps_others.push(without);
+        ts.nps_impact.push(imp);
+        ts.quote_ids
+            .push(picked.iter().map(|r| r.seg.segment_id.clone()).collect());
+    }
+    let theme_stage = DataFrame::new_infer_height(vec![
+        Column::new("theme_id".into(), ts.theme),
+        Column::new("stage".into(), ts.stage),
+        Column::new("segments".into(), ts.segments),
+        Column::new("root_cause_segments".into(), ts.root_cause),
+        Column::new("documents".into(), ts.documents),
+        Column::new("respondents".into(), ts.respondents),
+        Column::new("negative_share".into(), ts.negative_share),
+        Column::new("mean_sentiment".into(), ts.mean_sentiment),
+        Column::new("nps_mentioners".into(), ts.nps_mentioners),
+        Column::new("nps_others".into(), ts.nps_others),
+        Column::new("nps_impact".into(), ts.nps_impact),
+        list_col("quote_ids", &ts.quote_ids),
+    ])?;
+
+    // Drivers and the themes table share per-theme figures.
+    let mut th = ThemeCols::default();
+    let mut dr = DriverCols::default();
+    for (ti, t) in inp.themes.iter().enumerate() {
+        let members = by_theme.get(&ti).map(Vec::as_slice).unwrap_or(&[]);
+        let respondents: BTreeSet<&str> = members.iter().map(|r| r.respondent.as_str()).collect();
+        th.id.push(t.id.clone());
+        th.origin.push(t.origin.to_string());
+        th.label.push(
+            t.labels
+                .get("en")
+                .or_else(|| t.labels.values().next())
+                .cloned()
+                .unwrap_or_else(|| t.id.clone()),
+        );
+        for (lang, col) in [
+            ("fi", &mut th.label_fi),
+            ("sv", &mut th.label_sv),
+            ("en", &mut th.label_en),
+        ] {
+            col.push(t.labels.get(lang).cloned());
+        }
+        th.description.push(t.description.clone());
+        th.parent.push(t.parent.clone());
+        th.keywords.push(t.keywords.clone());
+        th.segments.push(members.len() as u32);
+        th.documents.push(
+            members
+                .iter()
+                .map(|r| r.doc.doc_id.as_str())
+                .collect::<BTreeSet<_>>()
+                .len() as u32,
+        );
+        th.respondents.push(respondents.len() as u32);
+        th.negative_share.push(
+            (!members.is_empty())
+                .then(|| round2(share(members, |r| r.lab.sentiment == "negative"))),
+        );
+        th.root_cause.push(
+            rows.iter()
+                .filter(|r| r.lab.root_cause_theme.as_deref() == Some(&t.id))
+                .count() as u32,
+        );
+        th.representative.push(t.representative.clone().or_else(|| {
+            pick_quotes(members, inp.emb, 1)
+                .first()
+                .map(|r| r.seg.segment_id.clone())
+        }));
+        if t.id == OTHER || members.is_empty() {
+            continue;
+        }
+        let (with, _, imp) = impact(&respondents);
+        let scored: Vec<&f64> = nps_of
+            .iter()
+            .filter(|(k, _)| respondents.contains(k.as_str()))
+            .map(|(_, v)| v)
+            .collect();
+        let lift = match (detractor_rate, scored.is_empty()) {
+            (Some(base), false) if base > 0.0 => Some(round2(
+                scored.iter().filter(|s| ***s <= 6.0).count() as f64 / scored.len() as f64 / base,
+            )),
+            _ => None,
+        };
+        dr.id.push(t.id.clone());
+        dr.respondents.push(respondents.len() as u32);
+        dr.share.push(round2(
+            respondents.len() as f64 / all_respondents.len().max(1) as f64,
+        ));
+        dr.negative_share
+            .push(round2(share(members, |r| r.lab.sentiment == "negative")));
+        dr.nps_mentioners.push(with);
+        dr.nps_impact.push(imp);
+        dr.lift.push(lift);
+    }
+    // Rank: the theme whose mentioners pull NPS down the most comes first.
+    let mut order: Vec<usize> = (0..dr.id.len()).collect();
+    order.sort_by(|a, b| {
+        let key = |i: usize| dr.nps_impact[i].unwrap_or(f64::INFINITY);
+        key(*a)
+            .total_cmp(&key(*b))
+            .then(dr.share[*b].total_cmp(&dr.share[*a]))
+            .then(dr.id[*a].cmp(&dr.id[*b]))
+    });
+    let mut rank = vec![0u32; order.len()];
+    for (r, i) in order.iter().enumerate() {
+        rank[*i] = r as u32 + 1;
+    }
+    let themes = DataFrame::new_infer_height(vec![
+        Column::new("theme_id".into(), th.id),
+        Column::new("origin".into(), th.origin),
+        Column::new("label".into(), th.label),
+        Column::new("label_fi".into(), th.label_fi),
+        Column::new("label_sv".into(), th.label_sv),
+        Column::new("label_en".into(), th.label_en),
+        Column::new("description".into(), th.description),
+        Column::new("parent".into(), th.parent),
+        list_col("keywords", &th.keywords),
+        Column::new("segments".into(), th.segments),
+        Column::new("documents".into(), th.documents),
+        Column::new("respondents".into(), th.respondents),
+        Column::new("negative_share".into(), th.negative_share),
+        Column::new("root_cause_segments".into(), th.root_cause),
+        Column::new("representative_segment_id".into(), th.representative),
+    ])?;
+    let drivers = DataFrame::new_infer_height(vec![
+        Column::new("theme_id".into(), dr.id),
+        Column::new("respondents".into(), dr.respondents),
+        Column::new("share_of_respondents".into(), dr.share),
+        Column::new("negative_share".into(), dr.negative_share),
+        Column::new("nps_mentioners".into(), dr.nps_mentioners),
+        Column::new("nps_impact".into(), dr.nps_impact),
+        Column::new("detractor_lift".into(), dr.lift),
+        Column::new("rank".into(), rank),
+    ])?
+    .sort(["rank"], SortMultipleOptions::default())?;
+
+    let q = |f: &dyn Fn(&QuoteRow) -> Option<String>| -> Vec<Option<String>> {
+        quote_rows.iter().map(f).collect()
+    };
+    let quotes = DataFrame::new_infer_height(vec![
+        Column::new("theme_id".into(), q(&|x| Some(theme_order[x.0].clone()))),
+        Column::new("stage".into(), q(&|x| Some(stage_order[x.1].clone()))),
+        Column::new(
+            "rank".into(),
+            quote_rows.iter().map(|x| x.2 as u32).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "segment_id".into(),
+            q(&|x| Some(x.3.seg.segment_id.clone())),
+        ),
+        Column::new("doc_id".into(), q(&|x| Some(x.3.doc.doc_id.clone()))),
+        Column::new("text".into(), q(&|x| Some(x.3.seg.text.clone()))),
+        Column::new("lang".into(), q(&|x| Some(x.3.seg.lang.clone()))),
+        Column::new("sentiment".into(), q(&|x| Some(x.3.lab.sentiment.clone()))),
+        Column::new(
+            "speaker".into(),
+            q(&|x| {
+                x.3.seg
+                    .speaker
+                    .clone()
+                    .or_else(|| x.3.doc.respondent_id.clone())
+            }),
+        ),
+        Column::new(
+            "role".into(),
+            q(&|x| Some(x.3.seg.role.as_str().to_string())),
+        ),
+        Column::new(
+            "source_file".into(),
+            q(&|x| Some(x.3.doc.source_file.clone())),
+        ),
+        Column::new(
+            "source_row".into(),
+            quote_rows
+                .iter()
+                .map(|x| x.3.doc.source_row)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "t_start".into(),
+            quote_rows
+                .iter()
+                .map(|x| x.3.seg.t_start)
+                .collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "score".into(),
+            quote_rows.iter().map(|x| x.3.doc.score).collect::<Vec<_>>(),
+        ),
+    ])?;
+    let trends = trends(&rows, &theme_order)?;
+    Ok(Tables {
+        themes,
+        theme_stage,
+        drivers,
+        quotes,
+        trends,
+    })
+}
+
+fn share(rows: &[&Row], f: impl Fn(&Row) -> bool) -> f64 {
+    rows.iter().filter(|r| f(r)).count() as f64 / rows.len().max(1) as f64
+}
+
+/// Representative and diverse: start from the segment closest to the cell's centroid, then
+/// add the one that is most central yet least like those already chosen (maximal marginal
+/// relevance). Very short segments ("ok") make poor evidence and come last.
+fn pick_quotes<'a>(members: &[&'a Row<'a>], emb: &Embeddings, k: usize) -> Vec<&'a Row<'a>> {
+    if members.is_empty() || k == 0 || emb.is_empty() {
+        return Vec::new();
+    }
+    let dim = emb.dim;
+    let mut centroid = vec![0f32; dim];
+    for r in members {
+        for (c, v) in centroid.iter_mut().zip(emb.row(r.idx)) {
+            *c += v;
+        }
+    }
+    let norm = centroid.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-9);
+    centroid.iter_mut().for_each(|v| *v /= norm);
+    let mut candidates: Vec<&Row> = members.to_vec();
+    candidates.sort_by(|a, b| a.seg.segment_id.cmp(&b.seg.segment_id));
+    candidates.dedup_by(|a, b| a.seg.text == b.seg.text);
+    let relevance = |r: &Row| {
+        cos(emb.row(r.idx), &centroid)
+            - if r.seg.text.split_whitespace().count() < 4 {
+                1.0
+            } else {
+                0.0
+            }
+    };
+    let mut chosen: Vec<&Row> = Vec::new();
+    while chosen.len() < k && chosen.len() < candidates.len() {
+        let best = candidates
+            .iter()
+            .filter(|c| !chosen.iter().any(|s| s.idx == c.idx))
+            .map(|c| {
+                let redundancy = chosen
+                    .iter()
+                    .map(|s| cos(emb.row(s.idx), emb.row(c.idx)))
+                    .fold(0f32, f32::max);
+                (c, 0.7 * relevance(c) - 0.3 * redundancy)
+            })
+            .fold(None, |b: Option<(&&Row, f32)>, (c, s)| {
+                if b.is_none_or(|(_, bs)| s > bs) {
+                    Some((c, s))
+                } else {
+                    b
+                }
+            });
+        match best {
+            Some((c, _)) => chosen.push(c),
+            None => break,
+        }
+    }
+    chosen
+}
+
+fn trends(rows: &[Row], theme_order: &[String]) -> PolarsResult<DataFrame> {
+    let mut cells: BTreeMap<(usize, String), Vec<&Row>> = BTreeMap::new();
+    for r in rows {
+        let Some(date) = r.doc.date else { continue };
+        let month = date.format("%Y-%m").to_string();
+        for t in &r.lab.themes {
+            if let Some(ti) = theme_order.iter().position(|x| x == t) {
+                cells.entry((ti, month.clone())).or_default().push(r);
+            }
+        }
+    }
+    let mut theme = Vec::new();
+    let mut month = Vec::new();
+    let mut segments = Vec::new();
+    let mut respondents = Vec::new();
+    let mut negative = Vec::new();
+    let mut mean = Vec::new();
+    for ((ti, m), members) in &cells {
+        theme.push(theme_order[*ti].clone());
+        month.push(m.clone());
+        segments.push(members.len() as u32);
+        respondents.push(
+            members
+                .iter()
+                .map(|r| r.respondent.as_str())
+                .collect::<BTreeSet<_>>()
+                .len() as u32,
+        );
+        negative.push(round2(share(members, |r| r.lab.sentiment == "negative")));
+        mean.push(round2(
+            members
+                .iter()
+                .map(|r| r.lab.sentiment_score as f64)
+                .sum::<f64>()
+                / members.len() as f64,
+        ));
+    }
+    DataFrame::new_infer_height(vec![
+        Column::new("theme_id".into(), theme),
+        Column::new("month".into(), month),
+        Column::new("segments".into(), segments),
+        Column::new("respondents".into(), respondents),
+        Column::new("negative_share".into(), negative),
+        Column::new("mean_sentiment".into(), mean),
+    ])
+}
+
+pub fn list_col(name: &str, rows: &[Vec<String>]) -> Column {
+    let ca: ListChunked = rows
+        .iter()
+        .map(|r| Some(Series::new(PlSmallStr::EMPTY, r.as_slice())))
+        .collect();
+    ca.with_name(name.into()).into_column()
+}
+
+pub fn list_f32_col(name: &str, rows: &[Vec<f32>]) -> Column {
+    let ca: ListChunked = rows
+        .iter()
+        .map(|r| Some(Series::new(PlSmallStr::EMPTY, r.as_slice())))
+        .collect();
+    ca.with_name(name.into()).into_column()
+}
+
+#[derive(Default)]
+struct TsCols {
+    theme: Vec<String>,
+    stage: Vec<String>,
+    segments: Vec<u32>,
+    root_cause: Vec<u32>,
+    documents: Vec<u32>,
+    respondents: Vec<u32>,
+    negative_share: Vec<f64>,
+    mean_sentiment: Vec<f64>,
+    nps_mentioners: Vec<Option<f64>>,
+    nps_others: Vec<Option<f64>>,
+    nps_impact: Vec<Option<f64>>,
+    quote_ids: Vec<Vec<String>>,
+}
+
+#[derive(Default)]
+struct ThemeCols {
+    id: Vec<String>,
+    origin: Vec<String>,
+    label: Vec<String>,
+    label_fi: Vec<Option<String>>,
+    label_sv: Vec<Option<String>>,
+    label_en: Vec<Option<String>>,
+    description: Vec<Option<String>>,
+    parent: Vec<Option<String>>,
+    keywords: Vec<Vec<String>>,
+    segments: Vec<u32>,
+    documents: Vec<u32>,
+    respondents: Vec<u32>,
+    negative_share: Vec<Option<f64>>,
+    root_cause: Vec<u32>,
+    representative: Vec<Option<String>>,
+}
+
+#[derive(Default)]
+struct DriverCols {
+    id: Vec<String>,
+    respondents: Vec<u32>,
+    share: Vec<f64>,
+    negative_share: Vec<f64>,
+    nps_mentioners: Vec<Option<f64>>,
+    nps_impact: Vec<Option<f64>>,
+    lift: Vec<Option<f64>>,
+}

@@ -1,0 +1,394 @@
+//! Linear classification heads over sentence embeddings: softmax for single-label tasks
+//! (sentiment, stage), independent sigmoids for multi-label themes. Trained with candle
+//! (full batch, AdamW, deterministic on CPU), stored as JSON together with the id and weight
+//! hash of the encoder that produced the training embeddings — a head is meaningless on any
+//! other encoder's vectors, so loading refuses a mismatch.
+
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor, Var};
+use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Embeddings, ModelInfo};
+
+#[derive(Debug, thiserror::Error)]
+pub enum HeadError {
+    #[error("training the {task} head: {message}")]
+    Train { task: String, message: String },
+    #[error("{path}: {message}")]
+    File { path: String, message: String },
+    #[error("{path}: this head was trained on encoder {trained} ({trained_hash}) but the loaded encoder is {loaded} ({loaded_hash}); retrain it with `palaute train`")]
+    EncoderMismatch {
+        path: String,
+        trained: String,
+        trained_hash: String,
+        loaded: String,
+        loaded_hash: String,
+    },
+}
+
+/// Labels of the training rows.
+pub enum Targets {
+    /// Index of the one label of each row.
+    Single(Vec<u32>),
+    /// 0/1 per label for each row.
+    Multi(Vec<Vec<f32>>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinearHead {
+    pub task: String,
+    pub labels: Vec<String>,
+    pub multi_label: bool,
+    pub encoder_id: String,
+    /// sha256 of the encoder's weights file: the identity that matters.
+    pub encoder_sha256: String,
+    pub dim: usize,
+    /// `labels.len() × dim`, row-major.
+    pub weights: Vec<f32>,
+    pub bias: Vec<f32>,
+    /// Multi-label: probability at which each label is assigned (calibrated by cross-validation).
+    pub thresholds: Vec<f32>,
+    pub training_rows: usize,
+}
+
+/// Identity of an encoder's weights (the safetensors hash, else all files).
+pub fn encoder_hash(info: &ModelInfo) -> String {
+    info.files
+        .iter()
+        .find(|(name, _)| name.ends_with(".safetensors"))
+        .map(|(_, h)| h.clone())
+        .unwrap_or_else(|| {
+            info.files
+                .iter()
+                .map(|(_, h)| h.as_str())
+                .collect::<Vec<_>>()
+                .join("")
+        })
+}
+
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    pub steps: usize,
+    pub learning_rate: f64,
+    pub weight_decay: f64,
+    /// L2 penalty on the weights: a few hundred examples in 384 dimensions are separable, and
+    /// without it the head becomes certain of everything.
+    pub l2: f64,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        TrainOptions {
+            steps: 300,
+            learning_rate: 0.05,
+            weight_decay: 0.0,
+            l2: 0.3,
+        }
+    }
+}
+
+fn cerr(task: &str) -> impl Fn(candle_core::Error) -> HeadError + '_ {
+    move |e| HeadError::Train {
+        task: task.to_string(),
+        message: e.to_string(),
+    }
+}
+
+impl LinearHead {
+    pub fn train(
+        task: &str,
+        labels: Vec<String>,
+        x: &Embeddings,
+        y: &Targets,
+        encoder: &ModelInfo,
+        opts: &TrainOptions,
+    ) -> Result<Self, HeadError> {
+        let (weights, bias) = fit(task, labels.len(), x, y, opts)?;
+        let multi_label = matches!(y, Targets::Multi(_));
+        let mut head = LinearHead {
+            task: task.to_string(),
+            multi_label,
+            encoder_id: encoder.id.clone(),
+            encoder_sha256: encoder_hash(encoder),
+            dim: x.dim,
+            weights,
+            bias,
+            thresholds: vec![0.5; labels.len()],
+            training_rows: x.len(),
+            labels,
+        };
+        if let Targets::Multi(rows) = y {
+            head.thresholds = calibrate(task, x, rows, labels_len(&head), opts)?;
+        }
+        Ok(head)
+    }
+
+    /// Probabilities per row: softmax (single-label) or sigmoid per label (multi-label).
+    pub fn predict(&self, x: &Embeddings) -> Vec<Vec<f32>> {
+        let k = self.labels.len();
+        x.rows()
+            .map(|row| {
+                let logits: Vec<f32> = (0..k)
+                    .map(|j| {
+                        self.bias[j] + dot(&self.weights[j * self.dim..(j + 1) * self.dim], row)
+                    })
+                    .collect();
+                if self.multi_label {
+                    logits.iter().map(|z| 1.0 / (1.0 + (-z).exp())).collect()
+                } else {
+                    softmax(&logits)
+                }
+            })
+            .collect()
+    }
+
+    pub fn save(&self, path: &Path) -> Result<(), HeadError> {
+        let text = serde_json::to_string(self).map_err(|e| file_err(path, e))?;
+        crate::output::write_atomic(path, |f| {
+            std::io::Write::write_all(f, text.as_bytes()).map_err(|e| e.to_string())
+        })
+        .map_err(|e| file_err(path, e))
+    }
+
+    pub fn load(path: &Path, encoder: &ModelInfo) -> Result<Self, HeadError> {
+        let text = std::fs::read_to_string(path).map_err(|e| file_err(path, e))?;
+        let head: LinearHead = serde_json::from_str(&text).map_err(|e| file_err(path, e))?;
+        head.check_encoder(&path.display().to_string(), encoder)?;
+        if head.weights.len() != head.labels.len() * head.dim
+            || head.bias.len() != head.labels.len()
+        {
+            return Err(file_err(path, "weights do not match labels × dim"));
+        }
+        Ok(head)
+    }
+
+    pub fn check_encoder(&self, origin: &str, encoder: &ModelInfo) -> Result<(), HeadError> {
+        let hash = encoder_hash(encoder);
+        if self.encoder_sha256 != hash || self.dim != encoder.dim {
+            return Err(HeadError::EncoderMismatch {
+                path: origin.to_string(),
+                trained: self.encoder_id.clone(),
+                trained_hash: short(&self.encoder_sha256),
+                loaded: encoder.id.clone(),
+                loaded_hash: short(&hash),
+            });
+        }
+        Ok(())
+    }
+}
+
+fn labels_len(h: &LinearHead) -> usize {
+    h.labels.len()
+}
+
+fn short(h: &str) -> String {
+    h.chars().take(12).collect()
+}
+
+fn file_err(path: &Path, e: impl std::fmt::Display) -> HeadError {
+    HeadError::File {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+pub fn softmax(z: &[f32]) -> Vec<f32> {
+    let m = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let e: Vec<f32> = z.iter().map(|v| (v - m).exp()).collect();
+    let s: f32 = e.iter().sum();
+    e.into_iter().map(|v| v / s).collect()
+}
+
+/// Fit weights (k × dim) and bias. Features are standardised for the optimiser (E5 cosines
+/// crowd into a narrow band, which makes raw features badly conditioned), then the scaling is
+/// folded back into the weights so prediction is a plain dot product.
+fn fit(
+    task: &str,
+    k: usize,
+    x: &Embeddings,
+    y: &Targets,
+    opts: &TrainOptions,
+) -> Result<(Vec<f32>, Vec<f32>), HeadError> {
+    let e = cerr(task);
+    let (n, d) = (x.len(), x.dim);
+    if n == 0 || k == 0 {
+        return Err(HeadError::Train {
+            task: task.into(),
+            message: "no training rows".into(),
+        });
+    }
+    let mut mean = vec![0f32; d];
+    for row in x.rows() {
+        for (m, v) in mean.iter_mut().zip(row) {
+            *m += v / n as f32;
+        }
+    }
+    let var: f32 = x
+        .rows()
+        .map(|r| {
+            r.iter()
+                .zip(&mean)
+                .map(|(v, m)| (v - m) * (v - m))
+                .sum::<f32>()
+        })
+        .sum::<f32>()
+        / (n * d) as f32;
+    let scale = var.sqrt().max(1e-6);
+    let std_data: Vec<f32> = x
+        .rows()
+        .flat_map(|r| {
+            r.iter()
+                .zip(&mean)
+                .map(|(v, m)| (v - m) / scale)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let dev = Device::Cpu;
+    let xt = Tensor::from_vec(std_data, (n, d), &dev).map_err(&e)?;
+    let w = Var::zeros((d, k), DType::F32, &dev).map_err(&e)?;
+    let b = Var::zeros(k, DType::F32, &dev).map_err(&e)?;
+    let mut opt = AdamW::new(
+        vec![w.clone(), b.clone()],
+        ParamsAdamW {
+            lr: opts.learning_rate,
+            weight_decay: opts.weight_decay,
+            ..ParamsAdamW::default()
+        },
+    )
+    .map_err(&e)?;
+    let targets = match y {
+        Targets::Single(t) => Tensor::from_vec(t.clone(), n, &dev).map_err(&e)?,
+        Targets::Multi(rows) => Tensor::from_vec(
+            rows.iter().flatten().copied().collect::<Vec<f32>>(),
+            (n, k),
+            &dev,
+        )
+        .map_err(&e)?,
+    };
+    // Multi-label: each label's positives are rare; weight them up to balance the loss.
+    let pos_weight = match y {
+        Targets::Multi(rows) => {
+            let pw: Vec<f32> = (0..k)
+                .map(|j| {
+                    let pos = rows.iter().filter(|r| r[j] > 0.5).count().max(1) as f32;
+                    ((n as f32 - pos) / pos).clamp(1.0, 50.0)
+                })
+                .collect();
+            Some(Tensor::from_vec(pw, k, &dev).map_err(&e)?)
+        }
+        Targets::Single(_) => None,
+    };
+    for _ in 0..opts.steps {
+        let logits = xt
+            .matmul(w.as_tensor())
+            .and_then(|z| z.broadcast_add(b.as_tensor()))
+            .map_err(&e)?;
+        let loss = match &pos_weight {
+            None => candle_nn::loss::cross_entropy(&logits, &targets),
+            Some(pw) => weighted_bce(&logits, &targets, pw),
+        }
+        .map_err(&e)?;
+        let penalty = w
+            .as_tensor()
+            .sqr()
+            .and_then(|t| t.sum_all())
+            .and_then(|t| t * (opts.l2 / 2.0))
+            .map_err(&e)?;
+        let loss = (loss + penalty).map_err(&e)?;
+        opt.backward_step(&loss).map_err(&e)?;
+    }
+    let wv: Vec<Vec<f32>> = w.as_tensor().to_vec2().map_err(&e)?;
+    let bv: Vec<f32> = b.as_tensor().to_vec1().map_err(&e)?;
+    let mut weights = vec![0f32; k * d];
+    let mut bias = bv;
+    for j in 0..k {
+        for i in 0..d {
+            let wij = wv[i][j] / scale;
+            weights[j * d + i] = wij;
+            bias[j] -= wij * mean[i];
+        }
+    }
+    Ok((weights, bias))
+}
+
+/// Mean over rows and labels of −[w·y·log σ(z) + (1−y)·log(1−σ(z))], computed stably.
+fn weighted_bce(z: &Tensor, y: &Tensor, pos_weight: &Tensor) -> candle_core::Result<Tensor> {
+    // log σ(z) = −softplus(−z); log(1−σ(z)) = −softplus(z); softplus(t) = max(t,0) + log(1+e^−|t|).
+    let softplus = |t: &Tensor| -> candle_core::Result<Tensor> {
+        t.relu()? + (t.abs()?.neg()?.exp()? + 1.0)?.log()?
+    };
+    let pos = (softplus(&z.neg()?)? * y)?.broadcast_mul(pos_weight)?;
+    let neg = (softplus(z)? * (1.0 - y)?)?;
+    (pos + neg)?.mean_all()
+}
+
+/// Per-label thresholds from 3-fold cross-validation: the probability cut that maximises F1
+/// on held-out rows, so "assigned" means the same thing for a rare and a common theme.
+fn calibrate(
+    task: &str,
+    x: &Embeddings,
+    rows: &[Vec<f32>],
+    k: usize,
+    opts: &TrainOptions,
+) -> Result<Vec<f32>, HeadError> {
+    const FOLDS: usize = 3;
+    let n = x.len();
+    let mut held_probs: Vec<Vec<f32>> = vec![Vec::new(); n];
+    for fold in 0..FOLDS {
+        let train: Vec<usize> = (0..n).filter(|i| i % FOLDS != fold).collect();
+        let test: Vec<usize> = (0..n).filter(|i| i % FOLDS == fold).collect();
+        let sub = |idx: &[usize]| Embeddings {
+            dim: x.dim,
+            data: idx.iter().flat_map(|i| x.row(*i).to_vec()).collect(),
+        };
+        let y = Targets::Multi(train.iter().map(|i| rows[*i].clone()).collect());
+        let (weights, bias) = fit(task, k, &sub(&train), &y, opts)?;
+        let probe = LinearHead {
+            task: task.into(),
+            labels: vec![String::new(); k],
+            multi_label: true,
+            encoder_id: String::new(),
+            encoder_sha256: String::new(),
+            dim: x.dim,
+            weights,
+            bias,
+            thresholds: vec![],
+            training_rows: 0,
+        };
+        for (i, p) in test.iter().zip(probe.predict(&sub(&test))) {
+            held_probs[*i] = p;
+        }
+    }
+    Ok((0..k)
+        .map(|j| {
+            let mut best = (0.0f32, 0.5f32);
+            for step in 1..=19 {
+                let t = step as f32 * 0.05;
+                let (mut tp, mut fp, mut fneg) = (0.0, 0.0, 0.0);
+                for (p, y) in held_probs.iter().zip(rows) {
+                    match (p[j] >= t, y[j] > 0.5) {
+                        (true, true) => tp += 1.0,
+                        (true, false) => fp += 1.0,
+                        (false, true) => fneg += 1.0,
+                        _ => {}
+                    }
+                }
+                let f1 = if tp == 0.0 {
+                    0.0
+                } else {
+                    2.0 * tp / (2.0 * tp + fp + fneg)
+                };
+                if f1 > best.0 {
+                    best = (f1, t);
+                }
+            }
+            best.1
+        })
+        .collect())
+}

@@ -1,0 +1,167 @@
+//! End to end with the real multilingual model: the sample data must give the evidence a
+//! researcher would expect, not just tables that exist.
+
+use super::*;
+
+/// The real model's directory, or a visible skip.
+pub fn real_model() -> Option<PathBuf> {
+    match std::env::var_os("PALAUTE_TEST_MODEL_DIR") {
+        Some(d) => Some(PathBuf::from(d)),
+        None => {
+            eprintln!("SKIPPED: PALAUTE_TEST_MODEL_DIR unset (run .ci/run or set it to a multilingual-e5-small directory)");
+            None
+        }
+    }
+}
+
+fn run_with_model(model: &Path, out: &Path) -> palaute::RunSummary {
+    let mut cfg = Config::default();
+    cfg.classify.require_model = true;
+    palaute::run(
+        &cfg,
+        &RunOptions {
+            inputs: vec![repo().join("data")],
+            out: out.to_path_buf(),
+            progress: Progress::hidden(),
+            model_dir: Some(model.to_path_buf()),
+            write_embeddings: true,
+        },
+    )
+    .unwrap_or_else(|e| panic!("run failed: {e}"))
+}
+
+fn list_strings(df: &DataFrame, col: &str) -> Vec<Vec<String>> {
+    let ca = df.column(col).unwrap().list().unwrap().clone();
+    (0..ca.len())
+        .map(|i| {
+            ca.get_as_series(i)
+                .map(|s| {
+                    s.str()
+                        .unwrap()
+                        .iter()
+                        .flatten()
+                        .map(str::to_string)
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+#[test]
+fn sample_evidence_with_the_real_model() {
+    let Some(model) = real_model() else { return };
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    let summary = run_with_model(&model, a.path());
+    run_with_model(&model, b.path());
+    for t in [
+        "documents",
+        "segments",
+        "themes",
+        "theme_stage",
+        "drivers",
+        "quotes",
+        "trends",
+        "embeddings",
+    ] {
+        let x = std::fs::read(a.path().join(format!("{t}.parquet"))).unwrap();
+        let y = std::fs::read(b.path().join(format!("{t}.parquet"))).unwrap();
+        assert!(x == y, "{t}.parquet differs between identical runs");
+    }
+    assert_rows_accounted(&summary, a.path());
+
+    // The Finnish billing complaint: negative, billing errors, at the billing stage.
+    let segs = read(a.path(), "segments");
+    let texts = strings(&segs, "text");
+    let themes = list_strings(&segs, "themes");
+    let i = texts
+        .iter()
+        .position(|t| {
+            t.as_deref()
+                .is_some_and(|t| t.starts_with("Laskussani oli kahteen kertaan sama kuukausimaksu"))
+        })
+        .expect("billing complaint segment");
+    assert_eq!(strings(&segs, "sentiment")[i].as_deref(), Some("negative"));
+    assert!(
+        themes[i].contains(&"billing_errors".to_string()),
+        "{:?}",
+        themes[i]
+    );
+    assert_eq!(strings(&segs, "stage")[i].as_deref(), Some("billing"));
+    assert_eq!(
+        strings(&segs, "root_cause_theme")[i].as_deref(),
+        Some("billing_errors")
+    );
+
+    // Praise is positive in every language.
+    for praise in ["Hyvä palvelu", "Great service"] {
+        let j = texts
+            .iter()
+            .position(|t| t.as_deref() == Some(praise))
+            .expect(praise);
+        assert_eq!(
+            strings(&segs, "sentiment")[j].as_deref(),
+            Some("positive"),
+            "{praise}"
+        );
+    }
+
+    // billing_errors × billing is a mostly negative cell that costs NPS and has quotes.
+    let ts = read(a.path(), "theme_stage");
+    let (tid, st) = (strings(&ts, "theme_id"), strings(&ts, "stage"));
+    let k = (0..ts.height())
+        .find(|k| {
+            tid[*k].as_deref() == Some("billing_errors") && st[*k].as_deref() == Some("billing")
+        })
+        .expect("billing_errors × billing cell");
+    let neg: f64 = strings(&ts, "negative_share")[k]
+        .as_deref()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(neg >= 0.6, "negative share {neg}");
+    let impact: f64 = strings(&ts, "nps_impact")[k]
+        .as_deref()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        impact < 0.0,
+        "billing errors should pull NPS down, impact {impact}"
+    );
+    let quote_ids = list_strings(&ts, "quote_ids");
+    assert!(!quote_ids[k].is_empty());
+
+    // Every quote points at a real segment and carries provenance.
+    let quotes = read(a.path(), "quotes");
+    let seg_ids: std::collections::HashSet<_> = strings(&segs, "segment_id").into_iter().collect();
+    for (id, src) in strings(&quotes, "segment_id")
+        .into_iter()
+        .zip(strings(&quotes, "source_file"))
+    {
+        assert!(seg_ids.contains(&id));
+        assert!(src.is_some());
+    }
+
+    // Drivers are ranked; emergent themes (if any) carry keywords; run.json tells the story.
+    let drivers = read(a.path(), "drivers");
+    assert!(drivers.height() >= 5);
+    let th = read(a.path(), "themes");
+    let origins = strings(&th, "origin");
+    let kws = list_strings(&th, "keywords");
+    for (o, k) in origins.iter().zip(&kws) {
+        if o.as_deref() == Some("emergent") {
+            assert!(!k.is_empty());
+        }
+    }
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.path().join("run.json")).unwrap()).unwrap();
+    assert_eq!(run["classification"]["status"], "done");
+    assert!(run["classification"]["models"][0]["files"]
+        .as_array()
+        .is_some_and(|f| !f.is_empty()));
+    assert!(run["classification"]["unexplained_negative_share"]
+        .as_f64()
+        .is_some());
+}
