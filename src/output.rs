@@ -29,11 +29,16 @@ pub fn write_atomic(
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".palaute-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| output_err(path, e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".palaute-").suffix(".tmp");
+    // Temp files are private (0600) by default; outputs are for the team that reads them, so
+    // they get the usual 0666 & !umask of any file a program writes.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| output_err(path, e))?;
     write(tmp.as_file_mut()).map_err(|e| output_err(path, e))?;
     tmp.as_file_mut()
         .sync_all()
@@ -294,4 +299,26 @@ pub fn write_tables(
         written.push(path);
     }
     Ok(written)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn outputs_are_readable_like_any_written_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.json");
+        write_atomic(&path, |f| {
+            std::io::Write::write_all(f, b"{}").map_err(|e| e.to_string())
+        })
+        .unwrap();
+        // A plain create under the same umask is the reference (0600 was the bug).
+        let reference = dir.path().join("ref");
+        std::fs::write(&reference, b"").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&path), mode(&reference));
+        assert_eq!(std::fs::read(&path).unwrap(), b"{}");
+    }
 }
