@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::classify::codebook::Codebook;
 use crate::classify::prototype::Prototypes;
 use crate::classify::training::{self, normalise_sentiment_label, Labelled, SENTIMENT_LABELS};
 use crate::classify::{Classifier, ClassifyError};
@@ -112,13 +113,16 @@ pub fn agreement(rows: &[Labelled], pred: &[&str]) -> Option<f64> {
     )
 }
 
-/// Evaluate `task` on the labelled file. Themes/stages whose gold labels are not codebook
-/// ids are scored zero-shot against the file's own label names (e.g. SIB-200 topics).
+/// Evaluate `task` on the labelled file. Themes/stages whose gold labels are not ids of the
+/// classifier's codebook are scored zero-shot: against the prototypes of `zero_shot` (a
+/// codebook whose ids are the gold labels, with names in several languages) when given, else
+/// against the file's own label names (e.g. SIB-200 topics).
 pub fn evaluate(
     path: &Path,
     task: EvalTask,
     classifier: &Classifier,
     encoder: &dyn TextEncoder,
+    zero_shot: Option<&Codebook>,
 ) -> Result<EvalReport, ClassifyError> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
         path: path.to_path_buf(),
@@ -164,9 +168,10 @@ pub fn evaluate(
             } else {
                 classifier.stage_ids().to_vec()
             };
-            if gold_set
-                .iter()
-                .all(|g| known.iter().any(|k| k == g) || *g == crate::classify::codebook::OTHER)
+            if zero_shot.is_none()
+                && gold_set
+                    .iter()
+                    .all(|g| known.iter().any(|k| k == g) || *g == crate::classify::codebook::OTHER)
             {
                 let probs = if task == EvalTask::Themes {
                     classifier.theme_probs(&emb)
@@ -189,20 +194,42 @@ pub fn evaluate(
                     .collect();
                 ("trained head".into(), pred)
             } else {
-                let names: Vec<String> = gold_set.iter().map(|s| s.to_string()).collect();
-                let protos = Prototypes::from_names(&names, encoder)?;
-                let pred = protos
-                    .scores(&emb)
-                    .iter()
-                    .map(|s| {
-                        let j = s
+                let langs: Vec<&str> = rows.iter().map(|r| r.lang.as_str()).collect();
+                let (protos, method) = match zero_shot {
+                    Some(cb) => {
+                        let ids = cb.ids();
+                        let missing: Vec<&str> = gold_set
                             .iter()
-                            .enumerate()
-                            .fold(0, |b, (j, v)| if *v > s[b] { j } else { b });
-                        names[j].clone()
-                    })
-                    .collect();
-                ("zero-shot: label names as codebook".into(), pred)
+                            .copied()
+                            .filter(|g| !ids.iter().any(|i| i == g))
+                            .collect();
+                        if !missing.is_empty() {
+                            return Err(Error::Config {
+                                path: path.to_path_buf(),
+                                message: format!(
+                                    "labels not in codebook {}: {}",
+                                    cb.codebook.id,
+                                    missing.join(", ")
+                                ),
+                            }
+                            .into());
+                        }
+                        (
+                            Prototypes::from_codebook(cb, encoder)?,
+                            format!("zero-shot: codebook {}", cb.codebook.id),
+                        )
+                    }
+                    None => {
+                        let names: Vec<String> = gold_set.iter().map(|s| s.to_string()).collect();
+                        (
+                            Prototypes::from_names(&names, encoder)?,
+                            "zero-shot: label names as codebook".to_string(),
+                        )
+                    }
+                };
+                let scores = protos.scores_centered(&emb, &langs);
+                let pred = protos.best(&scores).into_iter().map(String::from).collect();
+                (format!("{method}, language-centred"), pred)
             }
         }
     };
@@ -229,6 +256,38 @@ pub fn evaluate(
         per_lang,
         cross_language_agreement: agreement(&rows, &p),
     })
+}
+
+impl std::fmt::Display for EvalReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "{} — {:?} ({}), {} rows",
+            self.file, self.task, self.method, self.rows
+        )?;
+        writeln!(
+            f,
+            "accuracy {:.3}  macro-F1 {:.3}",
+            self.accuracy, self.macro_f1
+        )?;
+        for (lang, (n, acc, f1)) in &self.per_lang {
+            writeln!(
+                f,
+                "  {lang:<4} n={n:<5} accuracy {acc:.3}  macro-F1 {f1:.3}"
+            )?;
+        }
+        if let Some(a) = self.cross_language_agreement {
+            writeln!(f, "cross-language agreement {a:.3}")?;
+        }
+        for s in &self.per_label {
+            writeln!(
+                f,
+                "  {:<24} P {:.3} R {:.3} F1 {:.3} n={}",
+                s.label, s.precision, s.recall, s.f1, s.support
+            )?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use palaute::classify::codebook::{Codebook, CodebookKind};
 use palaute::eval::EvalTask;
 use palaute::model::{registry, TextEncoder};
 use palaute::progress::Progress;
@@ -78,6 +79,11 @@ enum Command {
         /// Print the full report as JSON.
         #[arg(long)]
         json: bool,
+        /// Score themes/stages zero-shot against this codebook (TOML; its ids are the gold
+        /// labels, its names in several languages are the prototypes) instead of the
+        /// configured heads.
+        #[arg(long, value_name = "TOML")]
+        codebook: Option<PathBuf>,
         #[command(flatten)]
         model: ModelArgs,
     },
@@ -141,6 +147,15 @@ fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Writes to stdout; a reader that went away (`| head`) is not an error.
+fn emit(text: &str) -> Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
     }
 }
 
@@ -215,13 +230,13 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
                     .as_ref()
                     .map(|c| registry::cache_path(c, &m.id))
                     .filter(|d| d.join("model.safetensors").is_file());
-                println!(
-                    "{:<62} {:<9} {:<11} {}",
+                emit(&format!(
+                    "{:<62} {:<9} {:<11} {}\n",
                     m.id,
                     m.purpose,
                     m.license,
                     cached.map_or("not downloaded".to_string(), |d| d.display().to_string())
-                );
+                ))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -268,36 +283,29 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             labels,
             task,
             json,
+            codebook,
             model,
         } => {
+            let zero_shot = codebook
+                .as_ref()
+                .map(|p| {
+                    let kind = match task {
+                        EvalTask::Stages => CodebookKind::Stage,
+                        _ => CodebookKind::Theme,
+                    };
+                    Codebook::resolve(&p.to_string_lossy(), kind)
+                })
+                .transpose()?;
             let encoder = load_encoder(&config, model)?;
             let sentiment = config.models.load_sentiment()?;
             let classifier =
                 palaute::classify::Classifier::prepare(&config.classify, &encoder, sentiment)?;
-            let report = palaute::eval::evaluate(labels, *task, &classifier, &encoder)?;
+            let report =
+                palaute::eval::evaluate(labels, *task, &classifier, &encoder, zero_shot.as_ref())?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&report)?);
+                emit(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
             } else {
-                println!(
-                    "{} — {:?} ({}), {} rows",
-                    report.file, report.task, report.method, report.rows
-                );
-                println!(
-                    "accuracy {:.3}  macro-F1 {:.3}",
-                    report.accuracy, report.macro_f1
-                );
-                for (lang, (n, acc, f1)) in &report.per_lang {
-                    println!("  {lang:<4} n={n:<5} accuracy {acc:.3}  macro-F1 {f1:.3}");
-                }
-                if let Some(a) = report.cross_language_agreement {
-                    println!("cross-language agreement {a:.3}");
-                }
-                for s in &report.per_label {
-                    println!(
-                        "  {:<24} P {:.3} R {:.3} F1 {:.3} n={}",
-                        s.label, s.precision, s.recall, s.f1, s.support
-                    );
-                }
+                emit(&report.to_string())?;
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -84,7 +84,7 @@ impl Default for TrainOptions {
             steps: 300,
             learning_rate: 0.05,
             weight_decay: 0.0,
-            l2: 0.3,
+            l2: 1.0,
         }
     }
 }

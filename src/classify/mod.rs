@@ -53,6 +53,13 @@ pub struct ClassifyConfig {
     pub stated_reason_factor: f32,
     /// Quotes kept per theme × stage cell.
     pub quotes_per_cell: usize,
+    /// Survey answers to a why-question ("Mikä on tärkein syy antamaasi arvosanaan?") explain
+    /// the score given, so the score is evidence for their sentiment: a detractor's reason
+    /// has its negative probability multiplied by 1 + `score_prior` and its positive one by
+    /// 1 − `score_prior` (promoters the other way; passives unchanged), then renormalised.
+    /// Plain reports of a problem ("the bill had the same fee twice") otherwise read as
+    /// neutral. 0 turns it off; the text still decides when it is clearly positive or negative.
+    pub score_prior: f32,
     /// Fail the run when no encoder can be loaded (default: write the ingest tables, warn).
     pub require_model: bool,
 }
@@ -74,6 +81,7 @@ impl Default for ClassifyConfig {
             root_cause_min: 0.35,
             stated_reason_factor: 0.7,
             quotes_per_cell: 5,
+            score_prior: 0.5,
             require_model: false,
         }
     }
@@ -137,7 +145,7 @@ pub fn heads_cache_dir() -> Option<PathBuf> {
 pub const FEATURES: InputKind = InputKind::Query;
 
 /// Bumped whenever training changes, so stale cached heads are not reused.
-const HEAD_VERSION: &str = "2";
+const HEAD_VERSION: &str = "3";
 
 /// Train a head on `rows` (or load it from the cache when the same encoder already did).
 pub fn train_head(
@@ -382,11 +390,20 @@ impl Classifier {
         let mut question: Option<(String, Vec<f32>, bool)> = None;
         for (i, seg) in segs.iter().enumerate() {
             let doc = doc_index.get(seg.doc_id.as_str()).copied();
-            let [neg, neu, pos] = sent[i];
-            let k = [neg, neu, pos]
+            let mut sent_i = sent[i];
+            if let Some(d) = doc.filter(|d| {
+                d.kind != DocKind::Interview
+                    && d.question
+                        .as_deref()
+                        .is_some_and(rootcause::is_why_question)
+            }) {
+                sent_i = score_prior(sent_i, d, self.cfg.score_prior);
+            }
+            let [neg, _, pos] = sent_i;
+            let k = sent_i
                 .iter()
                 .enumerate()
-                .fold(0, |b, (j, p)| if *p > sent[i][b] { j } else { b });
+                .fold(0, |b, (j, p)| if *p > sent_i[b] { j } else { b });
             let (themes, theme_scores) = self.assign_themes(&theme_p[i]);
             let mut stated_reason = rootcause::has_cause_clause(&seg.text);
             match doc.map(|d| d.kind) {
@@ -454,7 +471,7 @@ impl Classifier {
             };
             out.push(SegmentLabels {
                 sentiment: SENTIMENT_LABELS[k].to_string(),
-                p_sentiment: sent[i][k],
+                p_sentiment: sent_i[k],
                 sentiment_score: pos - neg,
                 themes,
                 theme_scores,
@@ -502,6 +519,30 @@ impl Classifier {
         }
         v
     }
+}
+
+/// Shifts `p` (negative, neutral, positive) towards the side of the document's score; see
+/// [`ClassifyConfig::score_prior`]. Unscored documents and passives are left as they are.
+pub fn score_prior(p: [f32; 3], doc: &Document, strength: f32) -> [f32; 3] {
+    let (Some(score), Some(kind)) = (doc.score, doc.score_kind) else {
+        return p;
+    };
+    let s = strength.clamp(0.0, 0.95);
+    // CSAT 1–2 / 4–5 play the part of detractors / promoters.
+    let side = match kind {
+        crate::record::ScoreKind::Nps => match crate::record::nps_group(score) {
+            "detractor" => -1.0,
+            "promoter" => 1.0,
+            _ => 0.0,
+        },
+        crate::record::ScoreKind::Csat if score <= 2.0 => -1.0,
+        crate::record::ScoreKind::Csat if score >= 4.0 => 1.0,
+        crate::record::ScoreKind::Csat => 0.0,
+    };
+    let w = [1.0 - side * s, 1.0, 1.0 + side * s];
+    let q: Vec<f32> = p.iter().zip(w).map(|(a, b)| a * b).collect();
+    let sum: f32 = q.iter().sum::<f32>().max(f32::MIN_POSITIVE);
+    [q[0] / sum, q[1] / sum, q[2] / sum]
 }
 
 /// Document sentiment: the char-weighted mean of its non-interviewer segments' scores.
@@ -592,4 +633,49 @@ pub fn train_from_file(
         EvalTask::Stages => "stages",
     };
     train_head(name, &rows, &labels, multi, encoder, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::ScoreKind;
+
+    fn doc(score: Option<f64>, kind: ScoreKind) -> Document {
+        Document {
+            doc_id: "d".into(),
+            kind: DocKind::Response,
+            source_file: "f.csv".into(),
+            source_row: Some(2),
+            source_column: None,
+            question: Some("Mikä on tärkein syy antamaasi arvosanaan?".into()),
+            respondent_id: None,
+            score,
+            score_kind: score.map(|_| kind),
+            date: None,
+            metadata: vec![],
+            text: String::new(),
+            turns: vec![],
+            lang: None,
+        }
+    }
+
+    #[test]
+    fn score_prior_leans_reasons_towards_the_score() {
+        let p = [0.40, 0.45, 0.15];
+        let det = score_prior(p, &doc(Some(2.0), ScoreKind::Nps), 0.5);
+        assert!(det[0] > det[1] && det[0] > det[2], "{det:?}");
+        assert!((det.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        let pro = score_prior(p, &doc(Some(10.0), ScoreKind::Nps), 0.5);
+        assert!(pro[2] > p[2] && pro[0] < p[0], "{pro:?}");
+        // Passives, unscored answers and strength 0 leave the text's verdict alone.
+        assert_eq!(score_prior(p, &doc(Some(8.0), ScoreKind::Nps), 0.5), p);
+        assert_eq!(score_prior(p, &doc(None, ScoreKind::Nps), 0.5), p);
+        assert_eq!(score_prior(p, &doc(Some(1.0), ScoreKind::Nps), 0.0), p);
+        // A clearly positive text stays positive even from a detractor.
+        let clear = score_prior([0.05, 0.10, 0.85], &doc(Some(3.0), ScoreKind::Nps), 0.5);
+        assert!(clear[2] > clear[0] && clear[2] > clear[1], "{clear:?}");
+        // CSAT 1–2 counts as the detractor side.
+        let csat = score_prior(p, &doc(Some(1.0), ScoreKind::Csat), 0.5);
+        assert!(csat[0] > p[0]);
+    }
 }

@@ -8,7 +8,30 @@ use crate::error::Error;
 
 pub const SENTIMENT_LABELS: [&str; 3] = ["negative", "neutral", "positive"];
 
-const SHIPPED_SENTIMENT: &str = include_str!("../../assets/sentiment/train.csv");
+/// The shipped sentiment examples (file, text, weight): customer feedback (fi/sv/en) plus
+/// everyday registers (dialogue, social media, messages, reviews) in fi/sv and in en and seven
+/// other languages, so the head is not tied to the phrasing of survey answers. Feedback is
+/// what palaute reads, so its rows count three times: in everyday registers a plain report of
+/// a problem ("the bill had the same fee twice") reads as neutral, in feedback it is a
+/// complaint. Measured: the weight changes XED/UMSAB macro-F1 by < 0.01 and moves such
+/// factual complaints from neutral to negative.
+const SHIPPED_SENTIMENT: [(&str, &str, usize); 3] = [
+    (
+        "assets/sentiment/train.csv",
+        include_str!("../../assets/sentiment/train.csv"),
+        3,
+    ),
+    (
+        "assets/sentiment/general_fi_sv.csv",
+        include_str!("../../assets/sentiment/general_fi_sv.csv"),
+        1,
+    ),
+    (
+        "assets/sentiment/general_multi.csv",
+        include_str!("../../assets/sentiment/general_multi.csv"),
+        1,
+    ),
+];
 
 /// One labelled text: `labels` holds one label (single-label tasks) or several (themes).
 #[derive(Debug, Clone, PartialEq)]
@@ -71,8 +94,16 @@ pub fn read_labelled_csv(text: &str, origin: &Path) -> Result<Vec<Labelled>, Err
     Ok(out)
 }
 
+/// The shipped examples, each repeated by its file's weight (the loss is a mean, so a row
+/// given `k` times weighs `k`; the encoder embeds repeated texts once).
 pub fn shipped_sentiment() -> Result<Vec<Labelled>, Error> {
-    read_labelled_csv(SHIPPED_SENTIMENT, Path::new("assets/sentiment/train.csv"))
+    let mut rows = Vec::new();
+    for (path, text, weight) in SHIPPED_SENTIMENT {
+        for r in read_labelled_csv(text, Path::new(path))? {
+            rows.extend(std::iter::repeat_n(r, weight));
+        }
+    }
+    Ok(rows)
 }
 
 /// Theme examples from a codebook: every example (and description) is a positive for its
@@ -130,7 +161,10 @@ mod tests {
 
     #[test]
     fn shipped_sentiment_is_balanced_and_trilingual() {
-        let rows = shipped_sentiment().unwrap();
+        let rows: Vec<Labelled> = SHIPPED_SENTIMENT
+            .iter()
+            .flat_map(|(path, text, _)| read_labelled_csv(text, Path::new(path)).unwrap())
+            .collect();
         for lang in ["fi", "sv", "en"] {
             for label in SENTIMENT_LABELS {
                 let n = rows
@@ -139,6 +173,13 @@ mod tests {
                     .count();
                 assert!(n >= 100, "{lang} {label}: {n}");
             }
+        }
+        // A sentence in two files (or twice with different labels) would weigh double or
+        // contradict itself.
+        let mut seen = std::collections::HashSet::new();
+        for r in &rows {
+            assert!(SENTIMENT_LABELS.contains(&r.labels[0].as_str()), "{r:?}");
+            assert!(seen.insert(r.text.to_lowercase()), "duplicate: {}", r.text);
         }
     }
 
