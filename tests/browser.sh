@@ -50,5 +50,5 @@ if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
   (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-echo "== headless chromium: $out/report.html (expecting a $expect heatmap)"
+echo "== headless chromium: $out/report.html (heatmap expected: $expect)"
 exec node tests/browser/check.mjs "$out/report.html" "$expect" "$out/report.png"

@@ -231,16 +231,12 @@ fn evidence_tables(dir: &Path, quote_text: &str) {
             nums("rank", &[1u32, 2]),
         ],
     );
-    let n = 3;
     write(
         dir,
         "quotes.parquet",
         vec![
-            strs(
-                "theme_id",
-                &["wait_time", "wait_time", "billing_errors"][..n],
-            ),
-            strs("stage", &["support", "support", "billing"][..n]),
+            strs("theme_id", &["wait_time", "wait_time", "billing_errors"]),
+            strs("stage", &["support", "support", "billing"]),
             nums("rank", &[1u32, 2, 1]),
             strs(
                 "segment_id",
