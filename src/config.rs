@@ -18,6 +18,7 @@ pub struct Config {
     pub models: crate::model::ModelsConfig,
     pub classify: crate::classify::ClassifyConfig,
     pub discover: crate::discover::DiscoverConfig,
+    pub report: crate::report::ReportConfig,
 }
 
 impl Config {

@@ -1,6 +1,7 @@
 //! palaute: customer feedback (survey exports, interview transcripts) → traceable evidence
 //! tables. Stages: `ingest` → `segment` → `lang` → `model` (embeddings) → `classify` →
-//! `discover` → `analyze` → `output`, composed by `pipeline` from a serde `config`.
+//! `discover` → `analyze` → `output` (→ `report`, the HTML view of an output folder), composed
+//! by `pipeline` from a serde `config`.
 
 pub mod analyze;
 pub mod classify;
@@ -16,6 +17,7 @@ pub mod output;
 pub mod pipeline;
 pub mod progress;
 pub mod record;
+pub mod report;
 pub mod segment;
 
 pub use config::Config;

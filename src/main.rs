@@ -9,6 +9,7 @@ use palaute::classify::codebook::{Codebook, CodebookKind};
 use palaute::eval::EvalTask;
 use palaute::model::{registry, TextEncoder};
 use palaute::progress::Progress;
+use palaute::report::{ReportOptions, UiLang};
 use palaute::{Config, RunOptions};
 
 /// palaute turns customer feedback — survey exports and interview transcripts in Finnish,
@@ -40,6 +41,22 @@ enum Command {
     /// delimiter and encoding, Qualtrics and SurveyMonkey header rows), XLSX, JSON Lines,
     /// Parquet, WebVTT, SRT, DOCX and TXT/Markdown transcripts.
     Run(RunArgs),
+    /// Write report.html for an output folder: heatmap of root causes by journey stage, NPS
+    /// drivers, quotes per theme, run facts and rejects — one self-contained file.
+    ///
+    /// `palaute run` writes it too (in `[report] lang`); use this to re-render, e.g. in
+    /// another language.
+    Report {
+        /// Output folder of `palaute run` (run.json and the Parquet tables).
+        #[arg(value_name = "OUT_DIR")]
+        out_dir: PathBuf,
+        /// Interface language (default: `[report] lang` of the config, else en).
+        #[arg(long, value_enum)]
+        lang: Option<UiLang>,
+        /// Where to write the page (default: OUT_DIR/report.html).
+        #[arg(long, short, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
     /// Write a commented starter palaute.toml with every setting and its default.
     Init {
         /// Where to write it.
@@ -218,6 +235,17 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Report { out_dir, lang, out } => {
+            let opts = ReportOptions {
+                lang: lang.unwrap_or(config.report.lang),
+                out: out.clone(),
+            };
+            let path = palaute::report::write_report(out_dir, &opts)?;
+            if !cli.quiet {
+                eprintln!("wrote {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Models(ModelsCommand::List) => {
             let cache = config

@@ -1,4 +1,5 @@
-//! The run: discover inputs → ingest → segment → language → write tables and run.json.
+//! The run: discover inputs → ingest → segment → language → write tables, run.json and
+//! report.html.
 //! Stages are composed here from the configuration; each stage works on plain records.
 
 use std::collections::BTreeMap;
@@ -295,5 +296,15 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
     });
     output::write_json(&report, &run_json)?;
     outputs.push(run_json);
+    // The report is a view of the tables just written: failing to render it is worth a
+    // warning, not a failed run whose tables are already in place.
+    let report_opts = crate::report::ReportOptions {
+        lang: cfg.report.lang,
+        out: None,
+    };
+    match crate::report::write_report(&opts.out, &report_opts) {
+        Ok(path) => outputs.push(path),
+        Err(e) => tracing::warn!("report.html not written: {e}"),
+    }
     Ok(RunSummary { outputs, ..summary })
 }

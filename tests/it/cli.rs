@@ -133,3 +133,67 @@ fn huge_single_comment_is_handled() {
     assert_eq!(summary.documents, 2);
     assert!(summary.segments > 8000);
 }
+
+#[test]
+fn run_writes_report_html_and_report_rerenders_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let cfg = dir.path().join("palaute.toml");
+    std::fs::write(
+        &cfg,
+        "[classify]\nenabled = false\n[report]\nlang = \"sv\"\n",
+    )
+    .unwrap();
+    let run = palaute()
+        .args(["run", "--quiet", "--config"])
+        .arg(&cfg)
+        .arg(repo().join("data/en_nps_surveymonkey.csv"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let sv = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(sv.contains("<html lang=\"sv\">") && sv.contains("data-no-classification"));
+
+    // Re-rendered in English (the default without --config) and to another file.
+    let en = dir.path().join("en.html");
+    let report = palaute()
+        .args(["report", "--quiet"])
+        .arg(&out)
+        .arg("--out")
+        .arg(&en)
+        .output()
+        .unwrap();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    assert!(std::fs::read_to_string(&en)
+        .unwrap()
+        .contains("<html lang=\"en\">"));
+    // --lang wins, and the same folder gives the same bytes as the run wrote.
+    let again = dir.path().join("sv.html");
+    let report = palaute()
+        .args(["report", "--quiet", "--lang", "sv", "--out"])
+        .arg(&again)
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(report.status.success());
+    assert_eq!(std::fs::read_to_string(&again).unwrap(), sv);
+
+    // Not an output folder: a failure that names the missing file.
+    let missing = palaute()
+        .arg("report")
+        .arg(dir.path().join("nowhere"))
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("run.json"));
+}
