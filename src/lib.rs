@@ -16,6 +16,7 @@ pub mod model;
 pub mod output;
 pub mod pipeline;
 pub mod progress;
+pub mod query;
 pub mod record;
 pub mod report;
 pub mod segment;

@@ -57,6 +57,25 @@ enum Command {
         #[arg(long, short, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Run SQL over the tables of an output folder.
+    ///
+    /// Every Parquet table is registered under its name (segments, documents, rejects, themes,
+    /// theme_stage, drivers, quotes, trends, embeddings); the dialect is Polars SQL.
+    /// Example: palaute query out "SELECT stage, COUNT(*) AS n FROM segments WHERE
+    /// sentiment = 'negative' GROUP BY stage ORDER BY n DESC"
+    Query {
+        /// Output folder of `palaute run`.
+        #[arg(value_name = "OUT_DIR")]
+        out_dir: PathBuf,
+        /// The query.
+        sql: String,
+        /// table (aligned text), csv, json (one object per line) or parquet (needs --output).
+        #[arg(long, value_enum, default_value = "table")]
+        format: QueryFormatArg,
+        /// Write the result to this file (atomically) instead of stdout.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Write a commented starter palaute.toml with every setting and its default.
     Init {
         /// Where to write it.
@@ -104,6 +123,14 @@ enum Command {
         #[command(flatten)]
         model: ModelArgs,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum QueryFormatArg {
+    Table,
+    Csv,
+    Json,
+    Parquet,
 }
 
 #[derive(Subcommand)]
@@ -235,6 +262,25 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Query {
+            out_dir,
+            sql,
+            format,
+            output,
+        } => {
+            use palaute::query::{run_query, write_result, QueryFormat};
+            let format = match format {
+                QueryFormatArg::Table => QueryFormat::Table,
+                QueryFormatArg::Csv => QueryFormat::Csv,
+                QueryFormatArg::Json => QueryFormat::Json,
+                QueryFormatArg::Parquet => QueryFormat::Parquet,
+            };
+            let mut df = run_query(out_dir, sql)?;
+            let mut buf = Vec::new();
+            write_result(&mut df, format, output.as_deref(), &mut buf)?;
+            emit(&String::from_utf8_lossy(&buf))?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Report { out_dir, lang, out } => {
             let opts = ReportOptions {

@@ -197,3 +197,94 @@ fn run_writes_report_html_and_report_rerenders_it() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("run.json"));
 }
+
+#[test]
+fn query_answers_sql_over_the_output_tables() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let cfg = dir.path().join("palaute.toml");
+    std::fs::write(&cfg, "[classify]\nenabled = false\n").unwrap();
+    let run = palaute()
+        .args(["run", "--quiet", "--config"])
+        .arg(&cfg)
+        .arg(repo().join("data/en_nps_surveymonkey.csv"))
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    let docs = read(&out, "documents");
+    let detractors = strings(&docs, "nps_group")
+        .iter()
+        .filter(|g| g.as_deref() == Some("detractor"))
+        .count();
+    assert!(detractors > 0);
+
+    let query = |args: &[&str]| {
+        palaute()
+            .arg("query")
+            .arg(&out)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let csv = query(&[
+        "SELECT nps_group, COUNT(*) AS n FROM documents WHERE nps_group IS NOT NULL \
+         GROUP BY nps_group ORDER BY nps_group",
+        "--format",
+        "csv",
+    ]);
+    assert!(
+        csv.status.success(),
+        "{}",
+        String::from_utf8_lossy(&csv.stderr)
+    );
+    let csv = String::from_utf8(csv.stdout).unwrap();
+    assert!(csv.starts_with("nps_group,n\ndetractor,"), "{csv}");
+    assert!(csv.contains(&format!("detractor,{detractors}\n")), "{csv}");
+
+    // Tables join by name; JSON Lines keeps column order.
+    let json = query(&[
+        "SELECT s.segment_id, d.nps_group FROM segments s JOIN documents d ON s.doc_id = d.doc_id \
+         ORDER BY s.segment_id LIMIT 2",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        json.status.success(),
+        "{}",
+        String::from_utf8_lossy(&json.stderr)
+    );
+    let json = String::from_utf8(json.stdout).unwrap();
+    assert_eq!(json.lines().count(), 2);
+    assert!(json.starts_with("{\"segment_id\":"), "{json}");
+
+    let table = query(&["SELECT COUNT(*) AS documents FROM documents"]);
+    assert!(String::from_utf8_lossy(&table.stdout).contains(&docs.height().to_string()));
+
+    let pq = dir.path().join("detractors.parquet");
+    let written = query(&[
+        "SELECT * FROM documents WHERE nps_group = 'detractor'",
+        "--format",
+        "parquet",
+        "--output",
+        pq.to_str().unwrap(),
+    ]);
+    assert!(written.status.success());
+    let back = polars::prelude::ParquetReader::new(std::fs::File::open(&pq).unwrap())
+        .finish()
+        .unwrap();
+    assert_eq!(back.height(), detractors);
+
+    // Mistakes are errors that say what exists, not panics.
+    let bad = query(&["SELECT * FROM segmnets"]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        err.contains("segmnets") && err.contains("documents, rejects"),
+        "{err}"
+    );
+    let binary = query(&["SELECT 1", "--format", "parquet"]);
+    assert!(!binary.status.success());
+    assert!(String::from_utf8_lossy(&binary.stderr).contains("--output"));
+}
