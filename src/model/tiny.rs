@@ -133,14 +133,7 @@ fn wordpiece_tokenizer() -> (Value, usize) {
         .enumerate()
         .map(|(i, t)| (t.clone(), json!(i)))
         .collect();
-    let added: Vec<Value> = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            json!({"id": i, "content": t, "single_word": false, "lstrip": false,
-                   "rstrip": false, "normalized": false, "special": true})
-        })
-        .collect();
+    let added = added_tokens(&["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]);
     let tok = json!({
         "version": "1.0",
         "truncation": null,
@@ -157,6 +150,18 @@ fn wordpiece_tokenizer() -> (Value, usize) {
     (tok, vocab.len())
 }
 
+/// Special tokens with ids 0.. in the order given.
+fn added_tokens(specials: &[&str]) -> Vec<Value> {
+    specials
+        .iter()
+        .enumerate()
+        .map(|(i, t)| {
+            json!({"id": i, "content": t, "single_word": false, "lstrip": false,
+                   "rstrip": false, "normalized": false, "special": true})
+        })
+        .collect()
+}
+
 fn unigram_tokenizer() -> (Value, usize) {
     let specials = ["<s>", "<pad>", "</s>", "<unk>"];
     let mut vocab: Vec<(String, f64)> = specials.iter().map(|s| (s.to_string(), 0.0)).collect();
@@ -166,14 +171,7 @@ fn unigram_tokenizer() -> (Value, usize) {
     vocab.extend(letters().map(|l| (l, -6.0)));
     vocab.extend(letters().map(|l| (format!("▁{l}"), -7.0)));
     let n = vocab.len();
-    let added: Vec<Value> = specials
-        .iter()
-        .enumerate()
-        .map(|(i, t)| {
-            json!({"id": i, "content": t, "single_word": false, "lstrip": false,
-                   "rstrip": false, "normalized": false, "special": true})
-        })
-        .collect();
+    let added = added_tokens(&specials);
     let special = |t: &str, id: usize| json!({"id": t, "ids": [id], "tokens": [t]});
     let tok = json!({
         "version": "1.0",

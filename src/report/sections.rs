@@ -260,7 +260,7 @@ pub fn run_facts(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
             "segments" => t.segments,
             _ => t.rejects,
         };
-        w!(h, "<dt>{}</dt><dd>{}</dd>", esc(label), int(*v, lang));
+        dt(h, label, int(*v, lang));
     }
     if !f.by_lang.is_empty() {
         let langs: Vec<String> = f
@@ -268,12 +268,7 @@ pub fn run_facts(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
             .iter()
             .map(|(l, n)| format!("{l} {}", int(*n, lang)))
             .collect();
-        w!(
-            h,
-            "<dt>{}</dt><dd>{}</dd>",
-            esc(t.segments_by_lang),
-            esc(&langs.join(" · "))
-        );
+        dt(h, t.segments_by_lang, esc(&langs.join(" · ")));
     }
     h.push_str("</dl></div>\n");
 
@@ -283,19 +278,14 @@ pub fn run_facts(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
         esc(t.classification)
     );
     if let Some(s) = &f.status {
-        w!(
-            h,
-            "<dt>{}</dt><dd>{}</dd>",
-            esc(t.status),
-            esc(&t.status(s))
-        );
+        dt(h, t.status, esc(&t.status(s)));
     }
     if let Some(r) = &f.reason {
-        w!(h, "<dt>{}</dt><dd>{}</dd>", esc(t.reason), esc(r));
+        dt(h, t.reason, esc(r));
     }
     for (label, v) in [(t.codebook, &f.codebook), (t.journey, &f.journey)] {
         if let (Some(v), true) = (v, f.status.as_deref() == Some("done")) {
-            w!(h, "<dt>{}</dt><dd>{}</dd>", esc(label), esc(v));
+            dt(h, label, esc(v));
         }
     }
     for m in &f.models {
@@ -323,36 +313,16 @@ pub fn run_facts(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
                 None => esc(&x.task),
             })
             .collect();
-        w!(
-            h,
-            "<dt>{}</dt><dd>{}</dd>",
-            esc(t.heads),
-            heads.join("<br>")
-        );
+        dt(h, t.heads, heads.join("<br>"));
     }
     if let Some(n) = f.negative_segments {
-        w!(
-            h,
-            "<dt>{}</dt><dd>{}</dd>",
-            esc(t.negative_segments),
-            int(n, lang)
-        );
+        dt(h, t.negative_segments, int(n, lang));
     }
     if let Some(n) = f.emergent_themes {
-        w!(
-            h,
-            "<dt>{}</dt><dd>{}</dd>",
-            esc(t.emergent_themes),
-            int(n, lang)
-        );
+        dt(h, t.emergent_themes, int(n, lang));
     }
     if let Some(s) = f.unexplained_negative_share {
-        w!(
-            h,
-            "<dt>{}</dt><dd>{}</dd>",
-            esc(t.unexplained_negative),
-            esc(&pct(s, lang))
-        );
+        dt(h, t.unexplained_negative, esc(&pct(s, lang)));
     }
     h.push_str("</dl></div>\n");
 
@@ -463,4 +433,9 @@ fn rejects(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
         );
     }
     h.push_str("</tbody></table></div>\n");
+}
+
+/// A term of a run-facts list; `value` is HTML (already escaped where it is text).
+fn dt(h: &mut String, label: &str, value: impl std::fmt::Display) {
+    w!(h, "<dt>{}</dt><dd>{}</dd>", esc(label), value);
 }

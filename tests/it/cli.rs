@@ -1,11 +1,22 @@
 //! The binary as users call it.
 
-use std::process::Command;
+use std::process::{Command, Output};
 
 use super::*;
 
 fn palaute() -> Command {
     Command::new(env!("CARGO_BIN_EXE_palaute"))
+}
+
+fn succeeded(o: &Output) {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A failure whose message names `needle` (the file, setting or option at fault).
+fn failed_naming(o: &Output, needle: &str) {
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(needle), "{err}");
 }
 
 #[test]
@@ -39,11 +50,7 @@ fn exit_code_is_failure_only_when_nothing_was_processed() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
-    );
+    succeeded(&status);
     // Piped output: no progress bar noise.
     assert!(
         status.stderr.is_empty(),
@@ -89,7 +96,7 @@ fn init_writes_a_config_that_run_accepts() {
         .arg(&cfg)
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    succeeded(&o);
     assert!(String::from_utf8_lossy(&o.stderr).contains("1 documents"));
 }
 
@@ -101,8 +108,7 @@ fn missing_input_and_bad_config_are_clear_errors() {
         .arg(dir.path())
         .output()
         .unwrap();
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("/no/such/folder"));
+    failed_naming(&o, "/no/such/folder");
     let cfg = dir.path().join("bad.toml");
     std::fs::write(&cfg, "[lang]\nlanguages = [\"fi\", \"klingon\"]\n").unwrap();
     let o = palaute()
@@ -113,8 +119,7 @@ fn missing_input_and_bad_config_are_clear_errors() {
         .current_dir(repo())
         .output()
         .unwrap();
-    assert!(!o.status.success());
-    assert!(String::from_utf8_lossy(&o.stderr).contains("klingon"));
+    failed_naming(&o, "klingon");
 }
 
 #[test]
@@ -134,16 +139,13 @@ fn huge_single_comment_is_handled() {
     assert!(summary.segments > 8000);
 }
 
-#[test]
-fn run_writes_report_html_and_report_rerenders_it() {
+/// `palaute run` over the English sample survey without the model stages, with `extra` config;
+/// returns the temp dir and the output folder in it.
+fn ingest_only_run(extra: &str) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let cfg = dir.path().join("palaute.toml");
-    std::fs::write(
-        &cfg,
-        "[classify]\nenabled = false\n[report]\nlang = \"sv\"\n",
-    )
-    .unwrap();
+    std::fs::write(&cfg, format!("[classify]\nenabled = false\n{extra}")).unwrap();
     let run = palaute()
         .args(["run", "--quiet", "--config"])
         .arg(&cfg)
@@ -152,11 +154,13 @@ fn run_writes_report_html_and_report_rerenders_it() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    succeeded(&run);
+    (dir, out)
+}
+
+#[test]
+fn run_writes_report_html_and_report_rerenders_it() {
+    let (dir, out) = ingest_only_run("[report]\nlang = \"sv\"\n");
     let sv = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(sv.contains("<html lang=\"sv\">") && sv.contains("data-no-classification"));
 
@@ -169,11 +173,7 @@ fn run_writes_report_html_and_report_rerenders_it() {
         .arg(&en)
         .output()
         .unwrap();
-    assert!(
-        report.status.success(),
-        "{}",
-        String::from_utf8_lossy(&report.stderr)
-    );
+    succeeded(&report);
     assert!(std::fs::read_to_string(&en)
         .unwrap()
         .contains("<html lang=\"en\">"));
@@ -185,7 +185,7 @@ fn run_writes_report_html_and_report_rerenders_it() {
         .arg(&out)
         .output()
         .unwrap();
-    assert!(report.status.success());
+    succeeded(&report);
     assert_eq!(std::fs::read_to_string(&again).unwrap(), sv);
 
     // Not an output folder: a failure that names the missing file.
@@ -194,25 +194,12 @@ fn run_writes_report_html_and_report_rerenders_it() {
         .arg(dir.path().join("nowhere"))
         .output()
         .unwrap();
-    assert!(!missing.status.success());
-    assert!(String::from_utf8_lossy(&missing.stderr).contains("run.json"));
+    failed_naming(&missing, "run.json");
 }
 
 #[test]
 fn query_answers_sql_over_the_output_tables() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("out");
-    let cfg = dir.path().join("palaute.toml");
-    std::fs::write(&cfg, "[classify]\nenabled = false\n").unwrap();
-    let run = palaute()
-        .args(["run", "--quiet", "--config"])
-        .arg(&cfg)
-        .arg(repo().join("data/en_nps_surveymonkey.csv"))
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(run.status.success());
+    let (dir, out) = ingest_only_run("");
     let docs = read(&out, "documents");
     let detractors = strings(&docs, "nps_group")
         .iter()
@@ -234,11 +221,7 @@ fn query_answers_sql_over_the_output_tables() {
         "--format",
         "csv",
     ]);
-    assert!(
-        csv.status.success(),
-        "{}",
-        String::from_utf8_lossy(&csv.stderr)
-    );
+    succeeded(&csv);
     let csv = String::from_utf8(csv.stdout).unwrap();
     assert!(csv.starts_with("nps_group,n\ndetractor,"), "{csv}");
     assert!(csv.contains(&format!("detractor,{detractors}\n")), "{csv}");
@@ -250,11 +233,7 @@ fn query_answers_sql_over_the_output_tables() {
         "--format",
         "json",
     ]);
-    assert!(
-        json.status.success(),
-        "{}",
-        String::from_utf8_lossy(&json.stderr)
-    );
+    succeeded(&json);
     let json = String::from_utf8(json.stdout).unwrap();
     assert_eq!(json.lines().count(), 2);
     assert!(json.starts_with("{\"segment_id\":"), "{json}");
@@ -270,7 +249,7 @@ fn query_answers_sql_over_the_output_tables() {
         "--output",
         pq.to_str().unwrap(),
     ]);
-    assert!(written.status.success());
+    succeeded(&written);
     let back = polars::prelude::ParquetReader::new(std::fs::File::open(&pq).unwrap())
         .finish()
         .unwrap();
@@ -285,6 +264,5 @@ fn query_answers_sql_over_the_output_tables() {
         "{err}"
     );
     let binary = query(&["SELECT 1", "--format", "parquet"]);
-    assert!(!binary.status.success());
-    assert!(String::from_utf8_lossy(&binary.stderr).contains("--output"));
+    failed_naming(&binary, "--output");
 }

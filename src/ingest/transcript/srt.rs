@@ -1,8 +1,8 @@
 //! SubRip (.srt), as Zoom and many caption tools export: index, `hh:mm:ss,mmm --> …`, text
 //! with an optional `Name:` speaker prefix.
 
-use super::vtt::{blocks, unescape};
-use super::{split_name_colon, time, Cue};
+use super::vtt::{blocks, timing, unescape};
+use super::{split_name_colon, Cue};
 use crate::ingest::RowReject;
 
 pub fn parse(text: &str) -> (Vec<Cue>, Vec<RowReject>) {
@@ -11,25 +11,12 @@ pub fn parse(text: &str) -> (Vec<Cue>, Vec<RowReject>) {
     let mut cues = Vec::new();
     let mut rejects = Vec::new();
     for (line, block) in blocks(text) {
-        let Some(ti) = block
-            .iter()
-            .position(|l| l.contains("-->"))
-            .filter(|i| *i <= 1)
-        else {
-            rejects.push((
-                line,
-                "subtitle block without a timing line".into(),
-                block.join(" "),
-            ));
-            continue;
-        };
-        let Some((t0, t1)) = time::parse_range(block[ti]) else {
-            rejects.push((
-                line + ti as u64,
-                format!("invalid timing {:?}", block[ti]),
-                block.join(" "),
-            ));
-            continue;
+        let (ti, t0, t1) = match timing(line, &block, "subtitle") {
+            Ok(t) => t,
+            Err(reject) => {
+                rejects.push(reject);
+                continue;
+            }
         };
         let body: Vec<String> = block[ti + 1..]
             .iter()

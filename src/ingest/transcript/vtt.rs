@@ -17,25 +17,12 @@ pub fn parse(text: &str) -> Result<(Vec<Cue>, Vec<RowReject>), String> {
         if first.starts_with("NOTE") || first == "STYLE" || first == "REGION" {
             continue;
         }
-        let Some(ti) = block
-            .iter()
-            .position(|l| l.contains("-->"))
-            .filter(|i| *i <= 1)
-        else {
-            rejects.push((
-                line,
-                "cue without a valid timing line".into(),
-                block.join(" "),
-            ));
-            continue;
-        };
-        let Some((t0, t1)) = time::parse_range(block[ti]) else {
-            rejects.push((
-                line + ti as u64,
-                format!("invalid cue timing {:?}", block[ti]),
-                block.join(" "),
-            ));
-            continue;
+        let (ti, t0, t1) = match timing(line, &block, "cue") {
+            Ok(t) => t,
+            Err(reject) => {
+                rejects.push(reject);
+                continue;
+            }
         };
         let payload = block[ti + 1..].join("\n");
         for (speaker, text) in voices(&payload) {
@@ -60,6 +47,30 @@ pub fn parse(text: &str) -> Result<(Vec<Cue>, Vec<RowReject>), String> {
 }
 
 /// Blank-line separated blocks with the 1-based line of their first line.
+/// The timing line of a cue block (the first or, after a cue id, the second line) as
+/// (its index, start, end); `what` names the block in the reject ("cue", "subtitle").
+pub fn timing(line: u64, block: &[&str], what: &str) -> Result<(usize, f64, f64), RowReject> {
+    let Some(ti) = block
+        .iter()
+        .position(|l| l.contains("-->"))
+        .filter(|i| *i <= 1)
+    else {
+        return Err((
+            line,
+            format!("{what} without a valid timing line"),
+            block.join(" "),
+        ));
+    };
+    match time::parse_range(block[ti]) {
+        Some((t0, t1)) => Ok((ti, t0, t1)),
+        None => Err((
+            line + ti as u64,
+            format!("invalid {what} timing {:?}", block[ti]),
+            block.join(" "),
+        )),
+    }
+}
+
 pub fn blocks(text: &str) -> Vec<(u64, Vec<&str>)> {
     let mut out: Vec<(u64, Vec<&str>)> = Vec::new();
     let mut current: Option<(u64, Vec<&str>)> = None;
