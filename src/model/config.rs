@@ -109,9 +109,14 @@ impl Default for EncoderConfig {
 }
 
 /// E5 models were trained with these prefixes; embedding without them costs retrieval quality.
+/// "e5" must stand as a word of the name ("multilingual-e5-small", "intfloat/e5-base"): a
+/// substring match also caught temporary directories (".tmpAbE5xy") and names like "bge5".
 pub(crate) fn default_prefixes(model_name: &str) -> (String, String) {
     let lower = model_name.to_ascii_lowercase();
-    if lower.contains("e5") {
+    if lower
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|word| word == "e5")
+    {
         ("passage: ".to_string(), "query: ".to_string())
     } else {
         (String::new(), String::new())

@@ -400,3 +400,26 @@ fn models_config_defaults_and_toml() {
     assert_eq!(enc.prefix(InputKind::Passage), "passage: ");
     assert!(cfg.load_sentiment().expect("none").is_none());
 }
+
+#[test]
+fn e5_prefixes_only_for_e5_model_names() {
+    use super::config::default_prefixes;
+    for name in [
+        "intfloat/multilingual-e5-small",
+        "intfloat/e5-base-v2",
+        "E5-large",
+        "models/multilingual-e5-small main",
+        "x multilingual_e5_small",
+    ] {
+        assert_eq!(default_prefixes(name).0, "passage: ", "{name}");
+    }
+    // Temp dirs (".tmpAbE5xy"), other families and words that merely contain "e5".
+    for name in [
+        ".tmpAbE5xy",
+        "BAAI/bge5-m3",
+        "sentence-transformers/all-MiniLM-L6-v2",
+        "tre5",
+    ] {
+        assert_eq!(default_prefixes(name).0, "", "{name}");
+    }
+}
