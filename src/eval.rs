@@ -173,10 +173,11 @@ pub fn evaluate(
                     .iter()
                     .all(|g| known.iter().any(|k| k == g) || *g == crate::classify::codebook::OTHER)
             {
+                let langs: Vec<&str> = rows.iter().map(|r| r.lang.as_str()).collect();
                 let probs = if task == EvalTask::Themes {
-                    classifier.theme_probs(&emb)
+                    classifier.theme_probs(&emb, &langs)
                 } else {
-                    classifier.stage_probs(&emb)
+                    classifier.stage_probs(&emb, &langs)
                 };
                 let pred = probs
                     .iter()
@@ -192,7 +193,17 @@ pub fn evaluate(
                         }
                     })
                     .collect();
-                ("trained head".into(), pred)
+                let task_name = if task == EvalTask::Themes {
+                    "themes"
+                } else {
+                    "stages"
+                };
+                let method = if classifier.zero_shot_tasks().contains(&task_name) {
+                    "zero-shot: codebook without examples, refined on the batch"
+                } else {
+                    "trained head"
+                };
+                (method.into(), pred)
             } else {
                 let langs: Vec<&str> = rows.iter().map(|r| r.lang.as_str()).collect();
                 let (protos, method) = match zero_shot {
@@ -227,9 +238,12 @@ pub fn evaluate(
                         )
                     }
                 };
-                let scores = protos.scores_centered(&emb, &langs);
-                let pred = protos.best(&scores).into_iter().map(String::from).collect();
-                (format!("{method}, language-centred"), pred)
+                let probs = protos.zero_shot(&emb, &langs);
+                let pred = protos.best(&probs).into_iter().map(String::from).collect();
+                (
+                    format!("{method}, language-centred, refined on the batch"),
+                    pred,
+                )
             }
         }
     };

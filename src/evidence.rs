@@ -166,6 +166,7 @@ pub fn run(
     let report = json!({
         "models": models,
         "heads": heads,
+        "zero_shot": classifier.zero_shot_tasks(),
         "codebook": classifier.themes.codebook.id,
         "journey": classifier.stages.codebook.id,
         "encoder": {

@@ -5,6 +5,7 @@
 
 pub mod codebook;
 pub mod head;
+pub mod labeller;
 pub mod prototype;
 pub mod rootcause;
 pub mod training;
@@ -20,6 +21,7 @@ use crate::model::{Embeddings, InputKind, TextEncoder, TransformerEncoder};
 use crate::record::{DocKind, Document, Role, Segment};
 use codebook::{Codebook, CodebookKind, OTHER};
 use head::{HeadError, LinearHead, Targets, TrainOptions};
+use labeller::Labeller;
 use training::{Labelled, SENTIMENT_LABELS};
 
 /// `[classify]` in palaute.toml.
@@ -28,7 +30,8 @@ use training::{Labelled, SENTIMENT_LABELS};
 pub struct ClassifyConfig {
     /// Run the classification stages (needs an encoder); false writes ingest tables only.
     pub enabled: bool,
-    /// Theme codebook: built-in `cx-root-causes` or a path to a TOML codebook.
+    /// Theme codebook: built-in `cx-root-causes` or a path to a TOML codebook. Items with
+    /// examples train a head; if any item has only a name, all are assigned zero-shot.
     pub codebook: String,
     /// Journey map: built-in `b2c` / `b2b` or a path to a TOML journey map.
     pub journey: String,
@@ -124,8 +127,8 @@ pub struct Classifier {
     pub themes: Codebook,
     pub stages: Codebook,
     sentiment: SentimentSource,
-    theme_head: LinearHead,
-    stage_head: LinearHead,
+    theme_model: Labeller,
+    stage_model: Labeller,
 }
 
 /// Where heads trained from shipped data are cached.
@@ -250,37 +253,19 @@ impl Classifier {
                 )
             })?),
         };
-        let theme_head = load_or(&cfg.theme_head, &|| {
-            train_head(
-                "themes",
-                &training::codebook_rows(&themes),
-                &theme_labels(&themes),
-                true,
-                encoder,
-                cache,
-            )
-        })?;
-        let stage_head = load_or(&cfg.stage_head, &|| {
-            train_head(
-                "stages",
-                &training::codebook_rows(&stages),
-                &stages
-                    .ids()
-                    .iter()
-                    .map(|s| s.to_string())
-                    .collect::<Vec<_>>(),
-                false,
-                encoder,
-                cache,
-            )
-        })?;
+        let labeller = |path: &Option<PathBuf>, task: &str, cb: &Codebook, multi: bool| match path {
+            Some(p) => Ok(Labeller::Head(LinearHead::load(p, encoder.info())?)),
+            None => Labeller::for_codebook(task, cb, multi, encoder, cache),
+        };
+        let theme_model = labeller(&cfg.theme_head, "themes", &themes, true)?;
+        let stage_model = labeller(&cfg.stage_head, "stages", &stages, false)?;
         Ok(Classifier {
             cfg: cfg.clone(),
             themes,
             stages,
             sentiment,
-            theme_head,
-            stage_head,
+            theme_model,
+            stage_model,
         })
     }
 
@@ -328,20 +313,21 @@ impl Classifier {
         }
     }
 
-    pub fn theme_probs(&self, emb: &Embeddings) -> Vec<Vec<f32>> {
-        self.theme_head.predict(emb)
+    /// Theme probabilities of rows in languages `langs` (zero-shot codebooks use them).
+    pub fn theme_probs(&self, emb: &Embeddings, langs: &[&str]) -> Vec<Vec<f32>> {
+        self.theme_model.probs(emb, langs)
     }
 
     pub fn theme_ids(&self) -> &[String] {
-        &self.theme_head.labels
+        self.theme_model.labels()
     }
 
-    pub fn stage_probs(&self, emb: &Embeddings) -> Vec<Vec<f32>> {
-        self.stage_head.predict(emb)
+    pub fn stage_probs(&self, emb: &Embeddings, langs: &[&str]) -> Vec<Vec<f32>> {
+        self.stage_model.probs(emb, langs)
     }
 
     pub fn stage_ids(&self) -> &[String] {
-        &self.stage_head.labels
+        self.stage_model.labels()
     }
 
     /// Themes above threshold (best first, at most `max_themes`), else `other`.
@@ -352,12 +338,17 @@ impl Classifier {
             p >= self
                 .cfg
                 .theme_threshold
-                .unwrap_or(self.theme_head.thresholds[j])
+                .unwrap_or(self.theme_model.threshold(j))
+        };
+        let most = if self.theme_model.multi_label() {
+            self.cfg.max_themes.max(1)
+        } else {
+            1
         };
         let chosen: Vec<(usize, f32)> = ranked
             .into_iter()
             .filter(|(j, p)| passes(*j, *p))
-            .take(self.cfg.max_themes.max(1))
+            .take(most)
             .collect();
         if chosen.is_empty() {
             let best = probs.iter().copied().fold(0.0, f32::max);
@@ -366,7 +357,7 @@ impl Classifier {
         (
             chosen
                 .iter()
-                .map(|(j, _)| self.theme_head.labels[*j].clone())
+                .map(|(j, _)| self.theme_ids()[*j].clone())
                 .collect(),
             chosen.iter().map(|(_, p)| *p).collect(),
         )
@@ -381,8 +372,9 @@ impl Classifier {
     ) -> Result<Vec<SegmentLabels>, ClassifyError> {
         let texts: Vec<&str> = segs.iter().map(|s| s.text.as_str()).collect();
         let sent = self.sentiment_probs(&texts, emb)?;
-        let theme_p = self.theme_probs(emb);
-        let mut stage_p = self.stage_probs(emb);
+        let langs: Vec<&str> = segs.iter().map(|s| s.lang.as_str()).collect();
+        let theme_p = self.theme_probs(emb, &langs);
+        let mut stage_p = self.stage_probs(emb, &langs);
         let doc_index: std::collections::HashMap<&str, &Document> =
             docs.iter().map(|d| (d.doc_id.as_str(), d)).collect();
         let mut out = Vec::with_capacity(segs.len());
@@ -442,7 +434,7 @@ impl Classifier {
                         .copied()
                         .enumerate()
                         .fold((0, f32::MIN), |b, (j, p)| if p > b.1 { (j, p) } else { b });
-                    (self.stage_head.labels.get(j).cloned(), p)
+                    (self.stage_ids().get(j).cloned(), p)
                 }
             };
             let negative = k == 0 && seg.role != Role::Interviewer;
@@ -465,7 +457,7 @@ impl Classifier {
                             b
                         }
                     })
-                    .map(|(j, _)| self.theme_head.labels[j].clone())
+                    .map(|(j, _)| self.theme_ids()[j].clone())
             } else {
                 None
             };
@@ -512,12 +504,26 @@ impl Classifier {
             .map(|i| i.id.clone())
     }
 
+    /// The trained heads in use (sentiment, themes, stages), for run.json.
     pub fn heads(&self) -> Vec<&LinearHead> {
-        let mut v = vec![&self.theme_head, &self.stage_head];
-        if let SentimentSource::Head(h) = &self.sentiment {
-            v.insert(0, h);
-        }
-        v
+        let sentiment = match &self.sentiment {
+            SentimentSource::Head(h) => Some(h),
+            SentimentSource::Model(_) => None,
+        };
+        sentiment
+            .into_iter()
+            .chain(self.theme_model.head())
+            .chain(self.stage_model.head())
+            .collect()
+    }
+
+    /// Tasks assigned zero-shot because their codebook has items without examples.
+    pub fn zero_shot_tasks(&self) -> Vec<&'static str> {
+        [("themes", &self.theme_model), ("stages", &self.stage_model)]
+            .into_iter()
+            .filter(|(_, m)| m.head().is_none())
+            .map(|(t, _)| t)
+            .collect()
     }
 }
 

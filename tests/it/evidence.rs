@@ -15,12 +15,20 @@ pub fn real_model() -> Option<PathBuf> {
 }
 
 fn run_with_model(model: &Path, out: &Path) -> palaute::RunSummary {
-    let mut cfg = Config::default();
+    run_configured(model, out, Config::default(), vec![repo().join("data")])
+}
+
+fn run_configured(
+    model: &Path,
+    out: &Path,
+    mut cfg: Config,
+    inputs: Vec<PathBuf>,
+) -> palaute::RunSummary {
     cfg.classify.require_model = true;
     palaute::run(
         &cfg,
         &RunOptions {
-            inputs: vec![repo().join("data")],
+            inputs,
             out: out.to_path_buf(),
             progress: Progress::hidden(),
             model_dir: Some(model.to_path_buf()),
@@ -179,4 +187,58 @@ fn sample_evidence_with_the_real_model() {
     assert!(run["classification"]["unexplained_negative_share"]
         .as_f64()
         .is_some());
+}
+
+#[test]
+fn names_only_codebook_is_classified_zero_shot() {
+    let Some(model) = real_model() else { return };
+    let out = tempfile::tempdir().unwrap();
+    let mut cfg = Config::default();
+    cfg.classify.codebook = repo()
+        .join("tests/fixtures/codebooks/names_only.toml")
+        .display()
+        .to_string();
+    let inputs = ["fi_nps_qualtrics.csv", "en_nps_surveymonkey.csv"]
+        .map(|f| repo().join("data").join(f))
+        .to_vec();
+    run_configured(&model, out.path(), cfg, inputs);
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("run.json")).unwrap()).unwrap();
+    assert_eq!(
+        run["classification"]["zero_shot"],
+        serde_json::json!(["themes"])
+    );
+
+    let segs = read(out.path(), "segments");
+    let texts = strings(&segs, "text");
+    let themes = list_strings(&segs, "themes");
+    let theme_of = |start: &str| {
+        let i = texts
+            .iter()
+            .position(|t| t.as_deref().is_some_and(|t| t.starts_with(start)))
+            .unwrap_or_else(|| panic!("no segment starting {start:?}"));
+        themes[i].clone()
+    };
+    // One theme per segment, from the names codebook.
+    assert_eq!(
+        theme_of("Laskussani oli kahteen kertaan sama kuukausimaksu"),
+        ["billing"]
+    );
+    assert_eq!(
+        theme_of("Jonotin asiakaspalveluun 47 minuuttia"),
+        ["customer_service"]
+    );
+    let known = [
+        "billing",
+        "delivery",
+        "customer_service",
+        "price",
+        "app",
+        "other",
+    ];
+    assert!(themes
+        .iter()
+        .all(|t| t.len() == 1 && known.contains(&t[0].as_str())));
+    let drivers = strings(&read(out.path(), "drivers"), "theme_id");
+    assert!(drivers.iter().any(|t| t.as_deref() == Some("billing")));
 }

@@ -1,0 +1,141 @@
+//! Theme and stage labellers. A codebook whose every item has examples (or a description)
+//! trains a linear head on them. A codebook that names some item without any — a researcher's
+//! quick list of theme names, or a names-only evaluation codebook — cannot train a head for
+//! that item, so all of its items are assigned zero-shot from prototypes instead of failing
+//! the run.
+
+use std::path::Path;
+
+use super::codebook::{Codebook, OTHER};
+use super::head::LinearHead;
+use super::prototype::Prototypes;
+use super::{train_head, training, ClassifyError};
+use crate::model::{Embeddings, TextEncoder};
+
+pub enum Labeller {
+    Head(LinearHead),
+    ZeroShot(Prototypes),
+}
+
+impl Labeller {
+    /// The labeller for `cb`'s items (without `other` when `multi`: for themes `other` is
+    /// what is left when nothing passes, not a class).
+    pub fn for_codebook(
+        task: &str,
+        cb: &Codebook,
+        multi: bool,
+        encoder: &dyn TextEncoder,
+        cache: Option<&Path>,
+    ) -> Result<Self, ClassifyError> {
+        let items: Vec<_> = cb
+            .items
+            .iter()
+            .filter(|i| !(multi && i.id == OTHER))
+            .collect();
+        let rows = training::codebook_rows(cb);
+        let bare: Vec<&str> = items
+            .iter()
+            .filter(|i| !rows.iter().any(|r| r.labels.contains(&i.id)))
+            .map(|i| i.id.as_str())
+            .collect();
+        if !bare.is_empty() {
+            tracing::info!(
+                "codebook {}: no examples for {}; {task} are assigned zero-shot from the item names",
+                cb.codebook.id,
+                bare.join(", ")
+            );
+            return Ok(Labeller::ZeroShot(Prototypes::from_items(&items, encoder)?));
+        }
+        let labels: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
+        Ok(Labeller::Head(train_head(
+            task, &rows, &labels, multi, encoder, cache,
+        )?))
+    }
+
+    pub fn labels(&self) -> &[String] {
+        match self {
+            Labeller::Head(h) => &h.labels,
+            Labeller::ZeroShot(p) => &p.ids,
+        }
+    }
+
+    /// Whether several labels may apply to one segment. Zero-shot picks the closest one.
+    pub fn multi_label(&self) -> bool {
+        match self {
+            Labeller::Head(h) => h.multi_label,
+            Labeller::ZeroShot(_) => false,
+        }
+    }
+
+    /// Least probability for label `j` to be assigned. Zero-shot: twice chance (at most
+    /// 0.5), so a segment equally far from every theme ("Kiitos!") stays `other`.
+    pub fn threshold(&self, j: usize) -> f32 {
+        match self {
+            Labeller::Head(h) => h.thresholds.get(j).copied().unwrap_or(0.5),
+            Labeller::ZeroShot(p) => (2.0 / p.ids.len().max(1) as f32).min(0.5),
+        }
+    }
+
+    /// Probabilities of each label for each row; `langs` are the rows' languages (zero-shot
+    /// centres the batch by language).
+    pub fn probs(&self, emb: &Embeddings, langs: &[&str]) -> Vec<Vec<f32>> {
+        match self {
+            Labeller::Head(h) => h.predict(emb),
+            Labeller::ZeroShot(p) => p.zero_shot(emb, langs),
+        }
+    }
+
+    pub fn head(&self) -> Option<&LinearHead> {
+        match self {
+            Labeller::Head(h) => Some(h),
+            Labeller::ZeroShot(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tiny::{write_tiny_model, TinyArch, TinySpec};
+    use crate::model::{EncoderConfig, TransformerEncoder};
+
+    fn codebook(text: &str) -> Codebook {
+        Codebook::parse(text, Path::new("test.toml")).unwrap()
+    }
+
+    #[test]
+    fn names_only_items_switch_the_codebook_to_zero_shot() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tiny_model(dir.path(), &TinySpec::new(TinyArch::Bert)).unwrap();
+        let enc = TransformerEncoder::load(dir.path(), &EncoderConfig::default()).unwrap();
+        let head = "[codebook]\nid = \"t\"\nkind = \"theme\"\n";
+        let with_examples = codebook(&format!(
+            "{head}[[item]]\nid = \"billing\"\nexamples = {{ en = [\"the invoice was wrong\"] }}\n\
+             [[item]]\nid = \"delivery\"\nexamples = {{ en = [\"the parcel was late\"] }}\n\
+             [[item]]\nid = \"other\"\nlabel = {{ en = \"other\" }}\n"
+        ));
+        let trained = Labeller::for_codebook("themes", &with_examples, true, &enc, None).unwrap();
+        assert!(trained.head().is_some());
+        assert_eq!(trained.labels(), ["billing", "delivery"]);
+
+        // One item with a name only: no head can learn it, so every item goes zero-shot
+        // (before, the run failed with "no training rows").
+        let partly = codebook(&format!(
+            "{head}[[item]]\nid = \"billing\"\nexamples = {{ en = [\"the invoice was wrong\"] }}\n\
+             [[item]]\nid = \"wait_time\"\nlabel = {{ en = \"waiting\" }}\n\
+             [[item]]\nid = \"other\"\nlabel = {{ en = \"other\" }}\n"
+        ));
+        let zs = Labeller::for_codebook("themes", &partly, true, &enc, None).unwrap();
+        assert!(zs.head().is_none() && !zs.multi_label());
+        assert_eq!(zs.labels(), ["billing", "wait_time"]);
+        assert_eq!(zs.threshold(0), 0.5);
+        let texts = ["the invoice was wrong", "waiting for an hour", "ok"];
+        let emb = enc.embed(&texts, crate::classify::FEATURES).unwrap();
+        let probs = zs.probs(&emb, &["en", "en", "en"]);
+        assert_eq!(probs.len(), 3);
+        for p in probs {
+            assert_eq!(p.len(), 2);
+            assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        }
+    }
+}
