@@ -17,3 +17,6 @@ for set in xed_fi xed_sv xlmt_umsab; do
   echo
 done
 $P eval -q --task themes --codebook eval/sib200-topics.toml "$EVAL/sib200_fi_sv_en/test.csv"
+echo
+# Written for palaute (eval/stages_b2c.README.md), independently of the journey-map examples.
+$P eval -q --task stages eval/stages_b2c.csv
