@@ -3,15 +3,12 @@
 
 use super::*;
 
-/// The real model's directory, or a visible skip.
+/// The real model's directory. The tests calling this are ignored (with the reason shown)
+/// unless `PALAUTE_TEST_MODEL_DIR` was set when they were built; see build.rs.
 pub fn real_model() -> Option<PathBuf> {
-    match std::env::var_os("PALAUTE_TEST_MODEL_DIR") {
-        Some(d) => Some(PathBuf::from(d)),
-        None => {
-            eprintln!("SKIPPED: PALAUTE_TEST_MODEL_DIR unset (run .ci/run or set it to a multilingual-e5-small directory)");
-            None
-        }
-    }
+    std::env::var_os("PALAUTE_TEST_MODEL_DIR")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
 }
 
 fn run_with_model(model: &Path, out: &Path) -> palaute::RunSummary {
@@ -57,8 +54,12 @@ fn list_strings(df: &DataFrame, col: &str) -> Vec<Vec<String>> {
 }
 
 #[test]
+#[cfg_attr(
+    not(palaute_test_model),
+    ignore = "needs the real model: set PALAUTE_TEST_MODEL_DIR (.ci/run does)"
+)]
 fn sample_evidence_with_the_real_model() {
-    let Some(model) = real_model() else { return };
+    let model = real_model().expect("PALAUTE_TEST_MODEL_DIR: the real model's directory");
     let a = tempfile::tempdir().unwrap();
     let b = tempfile::tempdir().unwrap();
     let summary = run_with_model(&model, a.path());
@@ -190,8 +191,12 @@ fn sample_evidence_with_the_real_model() {
 }
 
 #[test]
+#[cfg_attr(
+    not(palaute_test_model),
+    ignore = "needs the real model: set PALAUTE_TEST_MODEL_DIR (.ci/run does)"
+)]
 fn names_only_codebook_is_classified_zero_shot() {
-    let Some(model) = real_model() else { return };
+    let model = real_model().expect("PALAUTE_TEST_MODEL_DIR: the real model's directory");
     let out = tempfile::tempdir().unwrap();
     let mut cfg = Config::default();
     cfg.classify.codebook = repo()
