@@ -6,9 +6,10 @@
 
 use std::path::Path;
 
-use super::codebook::{Codebook, OTHER};
+use super::codebook::Codebook;
 use super::head::LinearHead;
 use super::prototype::Prototypes;
+use super::trainer::codebook_labels;
 use super::{train_head, training, ClassifyError};
 use crate::model::{Embeddings, TextEncoder};
 
@@ -27,16 +28,12 @@ impl Labeller {
         encoder: &dyn TextEncoder,
         cache: Option<&Path>,
     ) -> Result<Self, ClassifyError> {
-        let items: Vec<_> = cb
-            .items
-            .iter()
-            .filter(|i| !(multi && i.id == OTHER))
-            .collect();
+        let labels = codebook_labels(cb, multi);
         let rows = training::codebook_rows(cb);
-        let bare: Vec<&str> = items
+        let bare: Vec<&str> = labels
             .iter()
-            .filter(|i| !rows.iter().any(|r| r.labels.contains(&i.id)))
-            .map(|i| i.id.as_str())
+            .filter(|l| !rows.iter().any(|r| r.labels.contains(l)))
+            .map(String::as_str)
             .collect();
         if !bare.is_empty() {
             tracing::info!(
@@ -44,9 +41,9 @@ impl Labeller {
                 cb.codebook.id,
                 bare.join(", ")
             );
+            let items: Vec<_> = cb.items.iter().filter(|i| labels.contains(&i.id)).collect();
             return Ok(Labeller::ZeroShot(Prototypes::from_items(&items, encoder)?));
         }
-        let labels: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
         Ok(Labeller::Head(train_head(
             task, &rows, &labels, multi, encoder, cache,
         )?))

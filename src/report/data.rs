@@ -168,9 +168,7 @@ fn overview(dir: &Path) -> Result<Overview, ReportError> {
             "score_kind",
             "date",
         ],
-        true,
-    )?
-    .expect("required tables are Some");
+    )?;
     let (doc_id, file, resp) = (
         docs.strs("doc_id")?,
         docs.strs("source_file")?,
@@ -257,7 +255,7 @@ fn theme_index(themes: &mut Vec<Theme>, id: &str) -> usize {
 
 fn load_evidence(dir: &Path, lang: UiLang, data: &mut ReportData) -> Result<(), ReportError> {
     let optional = |name: &'static str, cols: &[&str], missing: &mut Vec<&'static str>| {
-        let t = Table::read(dir, name, cols, false)?;
+        let t = Table::read_optional(dir, name, cols)?;
         if t.is_none() {
             missing.push(name);
         }
@@ -488,9 +486,7 @@ fn segment_counts(dir: &Path, data: &mut ReportData) -> Result<(), ReportError> 
         dir,
         "segments.parquet",
         &["role", "sentiment", "themes", "stage"],
-        true,
-    )?
-    .expect("required tables are Some");
+    )?;
     if t.height() == 0 {
         return Ok(());
     }

@@ -201,9 +201,7 @@ fn rejects(dir: &Path) -> Result<Rejects, ReportError> {
         dir,
         "rejects.parquet",
         &["source_file", "line", "reason", "raw"],
-        true,
-    )?
-    .expect("required tables are Some");
+    )?;
     let (file, line, reason, raw) = (
         t.strs("source_file")?,
         t.u64s("line")?,

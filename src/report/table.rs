@@ -15,19 +15,23 @@ pub(super) struct Table {
 }
 
 impl Table {
-    pub(super) fn read(
+    /// A table the output folder must have; missing is an error naming it.
+    pub(super) fn read(dir: &Path, name: &str, columns: &[&str]) -> Result<Table, ReportError> {
+        Self::read_optional(dir, name, columns)?.ok_or_else(|| ReportError::Missing {
+            path: dir.join(name),
+        })
+    }
+
+    /// A table that exists only when the run classified (`None` when the file is absent).
+    pub(super) fn read_optional(
         dir: &Path,
         name: &str,
         columns: &[&str],
-        required: bool,
     ) -> Result<Option<Table>, ReportError> {
         let path = dir.join(name);
         let file = match File::open(&path) {
             Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Err(ReportError::Missing { path })
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(ReportError::read(&path, e)),
         };
         let df = ParquetReader::new(file)

@@ -1,0 +1,72 @@
+//! `[classify]` settings.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// `[classify]` in palaute.toml.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClassifyConfig {
+    /// Run the classification stages (needs an encoder); false writes ingest tables only.
+    pub enabled: bool,
+    /// Theme codebook: built-in `cx-root-causes` or a path to a TOML codebook. Items with
+    /// examples train a head; if any item has only a name, all are assigned zero-shot.
+    pub codebook: String,
+    /// Journey map: built-in `b2c` / `b2b` or a path to a TOML journey map.
+    pub journey: String,
+    /// Heads trained with `palaute train` (default: trained from the shipped examples).
+    pub sentiment_head: Option<PathBuf>,
+    pub theme_head: Option<PathBuf>,
+    pub stage_head: Option<PathBuf>,
+    /// One probability threshold for every theme instead of the calibrated per-theme ones.
+    pub theme_threshold: Option<f32>,
+    /// At most this many themes per segment (highest scores first).
+    pub max_themes: usize,
+    /// Touchpoint-triggered surveys: metadata column naming the journey stage of each answer.
+    pub stage_column: Option<String>,
+    /// Values of `stage_column` → stage ids, for values that are not stage ids or labels.
+    pub stage_map: BTreeMap<String, String>,
+    /// Interviews: weight of the interviewer's preceding question in an answer's stage (0–1).
+    pub question_weight: f32,
+    /// Least theme probability for a negative segment's root cause.
+    pub root_cause_min: f32,
+    /// Factor on `root_cause_min` when the segment states a reason (cause clause, answer to a
+    /// why-question).
+    pub stated_reason_factor: f32,
+    /// Quotes kept per theme × stage cell.
+    pub quotes_per_cell: usize,
+    /// Survey answers to a why-question ("Mikä on tärkein syy antamaasi arvosanaan?") explain
+    /// the score given, so the score is evidence for their sentiment: a detractor's reason
+    /// has its negative probability multiplied by 1 + `score_prior` and its positive one by
+    /// 1 − `score_prior` (promoters the other way; passives unchanged), then renormalised.
+    /// Plain reports of a problem ("the bill had the same fee twice") otherwise read as
+    /// neutral. 0 turns it off; the text still decides when it is clearly positive or negative.
+    pub score_prior: f32,
+    /// Fail the run when no encoder can be loaded (default: write the ingest tables, warn).
+    pub require_model: bool,
+}
+
+impl Default for ClassifyConfig {
+    fn default() -> Self {
+        ClassifyConfig {
+            enabled: true,
+            codebook: "cx-root-causes".into(),
+            journey: "b2c".into(),
+            sentiment_head: None,
+            theme_head: None,
+            stage_head: None,
+            theme_threshold: None,
+            max_themes: 3,
+            stage_column: None,
+            stage_map: BTreeMap::new(),
+            question_weight: 0.5,
+            root_cause_min: 0.35,
+            stated_reason_factor: 0.7,
+            quotes_per_cell: 5,
+            score_prior: 0.5,
+            require_model: false,
+        }
+    }
+}

@@ -1,0 +1,151 @@
+//! Sentiment per segment (a head over the encoder's embeddings, or a fine-tuned
+//! sequence-classification model), the score prior for stated reasons, and document sentiment.
+
+use super::head::LinearHead;
+use super::training::{self, SENTIMENT_LABELS};
+use super::{ClassifyError, SegmentLabels};
+use crate::model::{Embeddings, TransformerEncoder};
+use crate::record::{Document, Role, Segment};
+
+/// Where segment sentiment comes from.
+pub(super) enum SentimentSource {
+    Head(LinearHead),
+    Model(Box<TransformerEncoder>),
+}
+
+impl SentimentSource {
+    /// Probabilities of negative/neutral/positive for each row.
+    pub(super) fn probs(
+        &self,
+        texts: &[&str],
+        emb: &Embeddings,
+    ) -> Result<Vec<[f32; 3]>, ClassifyError> {
+        match self {
+            SentimentSource::Head(h) => Ok(h
+                .predict(emb)
+                .into_iter()
+                .map(|p| [p[0], p[1], p[2]])
+                .collect()),
+            SentimentSource::Model(m) => {
+                let probs = m.classify(texts)?;
+                let map: Vec<Option<usize>> = probs
+                    .labels
+                    .iter()
+                    .map(|l| {
+                        training::normalise_sentiment_label(l)
+                            .and_then(|n| SENTIMENT_LABELS.iter().position(|s| *s == n))
+                    })
+                    .collect();
+                Ok(probs
+                    .rows
+                    .iter()
+                    .map(|row| {
+                        let mut out = [0f32; 3];
+                        for (p, m) in row.iter().zip(&map) {
+                            if let Some(j) = m {
+                                out[*j] += p;
+                            }
+                        }
+                        let s: f32 = out.iter().sum();
+                        if s > 0.0 {
+                            out.map(|v| v / s)
+                        } else {
+                            [0.0, 1.0, 0.0]
+                        }
+                    })
+                    .collect())
+            }
+        }
+    }
+}
+
+/// Shifts `p` (negative, neutral, positive) towards the side of the document's score; see
+/// [`ClassifyConfig::score_prior`]. Unscored documents and passives are left as they are.
+pub fn score_prior(p: [f32; 3], doc: &Document, strength: f32) -> [f32; 3] {
+    let (Some(score), Some(kind)) = (doc.score, doc.score_kind) else {
+        return p;
+    };
+    let s = strength.clamp(0.0, 0.95);
+    // CSAT 1–2 / 4–5 play the part of detractors / promoters.
+    let side = match kind {
+        crate::record::ScoreKind::Nps => match crate::record::nps_group(score) {
+            "detractor" => -1.0,
+            "promoter" => 1.0,
+            _ => 0.0,
+        },
+        crate::record::ScoreKind::Csat if score <= 2.0 => -1.0,
+        crate::record::ScoreKind::Csat if score >= 4.0 => 1.0,
+        crate::record::ScoreKind::Csat => 0.0,
+    };
+    let w = [1.0 - side * s, 1.0, 1.0 + side * s];
+    let q: Vec<f32> = p.iter().zip(w).map(|(a, b)| a * b).collect();
+    let sum: f32 = q.iter().sum::<f32>().max(f32::MIN_POSITIVE);
+    [q[0] / sum, q[1] / sum, q[2] / sum]
+}
+
+/// Document sentiment: the char-weighted mean of its non-interviewer segments' scores.
+pub fn document_sentiment(segs: &[(&Segment, &SegmentLabels)]) -> Option<(String, f32)> {
+    let (mut sum, mut weight) = (0f32, 0f32);
+    for (s, l) in segs.iter().filter(|(s, _)| s.role != Role::Interviewer) {
+        let w = s.text.chars().count() as f32;
+        sum += w * l.sentiment_score;
+        weight += w;
+    }
+    if weight == 0.0 {
+        return None;
+    }
+    let score = sum / weight;
+    let label = if score <= -0.2 {
+        "negative"
+    } else if score >= 0.2 {
+        "positive"
+    } else {
+        "neutral"
+    };
+    Some((label.to_string(), score))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::record::{DocKind, ScoreKind};
+
+    fn doc(score: Option<f64>, kind: ScoreKind) -> Document {
+        Document {
+            doc_id: "d".into(),
+            kind: DocKind::Response,
+            source_file: "f.csv".into(),
+            source_row: Some(2),
+            source_column: None,
+            question: Some("Mikä on tärkein syy antamaasi arvosanaan?".into()),
+            respondent_id: None,
+            score,
+            score_kind: score.map(|_| kind),
+            date: None,
+            metadata: vec![],
+            text: String::new(),
+            turns: vec![],
+            lang: None,
+        }
+    }
+
+    #[test]
+    fn score_prior_leans_reasons_towards_the_score() {
+        let p = [0.40, 0.45, 0.15];
+        let det = score_prior(p, &doc(Some(2.0), ScoreKind::Nps), 0.5);
+        assert!(det[0] > det[1] && det[0] > det[2], "{det:?}");
+        assert!((det.iter().sum::<f32>() - 1.0).abs() < 1e-5);
+        let pro = score_prior(p, &doc(Some(10.0), ScoreKind::Nps), 0.5);
+        assert!(pro[2] > p[2] && pro[0] < p[0], "{pro:?}");
+        // Passives, unscored answers and strength 0 leave the text's verdict alone.
+        assert_eq!(score_prior(p, &doc(Some(8.0), ScoreKind::Nps), 0.5), p);
+        assert_eq!(score_prior(p, &doc(None, ScoreKind::Nps), 0.5), p);
+        assert_eq!(score_prior(p, &doc(Some(1.0), ScoreKind::Nps), 0.0), p);
+        // A clearly positive text stays positive even from a detractor.
+        let clear = score_prior([0.05, 0.10, 0.85], &doc(Some(3.0), ScoreKind::Nps), 0.5);
+        assert!(clear[2] > clear[0] && clear[2] > clear[1], "{clear:?}");
+        // CSAT 1–2 counts as the detractor side.
+        let csat = score_prior(p, &doc(Some(1.0), ScoreKind::Csat), 0.5);
+        assert!(csat[0] > p[0]);
+    }
+}
