@@ -117,6 +117,26 @@ pub fn agreement(rows: &[Labelled], pred: &[&str]) -> Option<f64> {
 /// classifier's codebook are scored zero-shot: against the prototypes of `zero_shot` (a
 /// codebook whose ids are the gold labels, with names in several languages) when given, else
 /// against the file's own label names (e.g. SIB-200 topics).
+/// Sentiment classes present in a file's gold labels: files without a neutral class (XED-sv)
+/// are scored over the classes they have; a file with none (themes scored with the default
+/// `--task sentiment`) is an error, not an empty comparison.
+fn sentiment_classes(gold: &BTreeSet<&str>, path: &Path) -> Result<Vec<usize>, ClassifyError> {
+    let allowed: Vec<usize> = (0..3)
+        .filter(|j| gold.contains(SENTIMENT_LABELS[*j]))
+        .collect();
+    if allowed.is_empty() {
+        return Err(Error::Config {
+            path: path.to_path_buf(),
+            message: format!(
+                "no negative/neutral/positive labels (found {}); is --task right?",
+                gold.iter().take(5).copied().collect::<Vec<_>>().join(", ")
+            ),
+        }
+        .into());
+    }
+    Ok(allowed)
+}
+
 pub fn evaluate(
     path: &Path,
     task: EvalTask,
@@ -144,10 +164,7 @@ pub fn evaluate(
     let gold_set: BTreeSet<&str> = gold.iter().map(String::as_str).collect();
     let (method, pred): (String, Vec<String>) = match task {
         EvalTask::Sentiment => {
-            // Files without a neutral class (XED-sv) are scored over the classes they have.
-            let allowed: Vec<usize> = (0..3)
-                .filter(|j| gold_set.contains(SENTIMENT_LABELS[*j]))
-                .collect();
+            let allowed = sentiment_classes(&gold_set, path)?;
             let probs = classifier.sentiment_probs(&texts, &emb)?;
             let pred = probs
                 .iter()
@@ -307,6 +324,19 @@ impl std::fmt::Display for EvalReport {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sentiment_files_need_sentiment_labels() {
+        let path = Path::new("themes.csv");
+        let gold: BTreeSet<&str> = ["negative", "positive"].into();
+        assert_eq!(sentiment_classes(&gold, path).unwrap(), [0, 2]);
+        let themes: BTreeSet<&str> = ["billing_errors", "wait_time"].into();
+        let err = sentiment_classes(&themes, path).unwrap_err().to_string();
+        assert!(
+            err.contains("themes.csv") && err.contains("--task"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn macro_f1_and_agreement() {

@@ -120,7 +120,7 @@ impl LinearHead {
             labels,
         };
         if let Targets::Multi(rows) = y {
-            head.thresholds = calibrate(task, x, rows, labels_len(&head), opts)?;
+            head.thresholds = calibrate(task, x, rows, head.labels.len(), opts)?;
         }
         Ok(head)
     }
@@ -156,12 +156,35 @@ impl LinearHead {
         let text = std::fs::read_to_string(path).map_err(|e| file_err(path, e))?;
         let head: LinearHead = serde_json::from_str(&text).map_err(|e| file_err(path, e))?;
         head.check_encoder(&path.display().to_string(), encoder)?;
+        if head.labels.is_empty() {
+            return Err(file_err(path, "the head has no labels"));
+        }
         if head.weights.len() != head.labels.len() * head.dim
             || head.bias.len() != head.labels.len()
         {
             return Err(file_err(path, "weights do not match labels × dim"));
         }
         Ok(head)
+    }
+
+    /// A head read positionally (sentiment: negative, neutral, positive) must have exactly
+    /// these labels in this order; a head trained for another task would be misread silently.
+    pub fn expect_labels(&self, path: &Path, expected: &[&str]) -> Result<(), HeadError> {
+        if self
+            .labels
+            .iter()
+            .map(String::as_str)
+            .ne(expected.iter().copied())
+        {
+            return Err(file_err(
+                path,
+                format!(
+                    "a {} head with labels {:?}, expected {expected:?}",
+                    self.task, self.labels
+                ),
+            ));
+        }
+        Ok(())
     }
 
     pub fn check_encoder(&self, origin: &str, encoder: &ModelInfo) -> Result<(), HeadError> {
@@ -177,10 +200,6 @@ impl LinearHead {
         }
         Ok(())
     }
-}
-
-fn labels_len(h: &LinearHead) -> usize {
-    h.labels.len()
 }
 
 fn short(h: &str) -> String {
@@ -391,4 +410,59 @@ fn calibrate(
             best.1
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(weights_hash: &str) -> ModelInfo {
+        ModelInfo {
+            id: "test/encoder".into(),
+            revision: None,
+            architecture: "BertModel".into(),
+            dim: 2,
+            max_len: 16,
+            files: vec![("model.safetensors".into(), weights_hash.into())],
+        }
+    }
+
+    fn head(labels: &[&str]) -> LinearHead {
+        LinearHead {
+            task: "sentiment".into(),
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            multi_label: false,
+            encoder_id: "test/encoder".into(),
+            encoder_sha256: "aaaa".into(),
+            dim: 2,
+            weights: vec![0.5; labels.len() * 2],
+            bias: vec![0.0; labels.len()],
+            thresholds: vec![0.5; labels.len()],
+            training_rows: 3,
+        }
+    }
+
+    #[test]
+    fn heads_load_only_on_their_encoder_and_with_sane_labels() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("head.json");
+        let h = head(&["negative", "neutral", "positive"]);
+        h.save(&path).unwrap();
+        assert_eq!(LinearHead::load(&path, &info("aaaa")).unwrap(), h);
+        assert!(matches!(
+            LinearHead::load(&path, &info("bbbb")),
+            Err(HeadError::EncoderMismatch { .. })
+        ));
+        h.expect_labels(&path, &["negative", "neutral", "positive"])
+            .unwrap();
+        // A themes head given as the sentiment head, or the classes in another order.
+        let err = head(&["positive", "negative", "neutral"])
+            .expect_labels(&path, &["negative", "neutral", "positive"])
+            .unwrap_err();
+        assert!(err.to_string().contains("expected"), "{err}");
+
+        head(&[]).save(&path).unwrap();
+        let err = LinearHead::load(&path, &info("aaaa")).unwrap_err();
+        assert!(err.to_string().contains("no labels"), "{err}");
+    }
 }

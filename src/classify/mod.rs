@@ -79,26 +79,24 @@ impl Classifier {
         let stages = Codebook::resolve(&cfg.journey, CodebookKind::Stage)?;
         let cache = heads_cache_dir();
         let cache = cache.as_deref();
-        let load_or =
-            |path: &Option<PathBuf>, train: &dyn Fn() -> Result<LinearHead, ClassifyError>| {
-                match path {
-                    Some(p) => Ok(LinearHead::load(p, encoder.info())?),
-                    None => train(),
-                }
-            };
-        let sentiment = match sentiment_model {
-            Some(m) => SentimentSource::Model(Box::new(m)),
-            None => SentimentSource::Head(load_or(&cfg.sentiment_head, &|| {
+        let sentiment = match (sentiment_model, &cfg.sentiment_head) {
+            (Some(m), _) => SentimentSource::Model(Box::new(m)),
+            (None, Some(path)) => {
+                let head = LinearHead::load(path, encoder.info())?;
+                head.expect_labels(path, &SENTIMENT_LABELS)?;
+                SentimentSource::Head(head)
+            }
+            (None, None) => {
                 let labels: Vec<String> = SENTIMENT_LABELS.iter().map(|s| s.to_string()).collect();
-                train_head(
+                SentimentSource::Head(train_head(
                     "sentiment",
                     &training::shipped_sentiment()?,
                     &labels,
                     false,
                     encoder,
                     cache,
-                )
-            })?),
+                )?)
+            }
         };
         let labeller = |path: &Option<PathBuf>, task: &str, cb: &Codebook, multi: bool| match path {
             Some(p) => Ok(Labeller::Head(LinearHead::load(p, encoder.info())?)),

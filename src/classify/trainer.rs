@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::codebook::{Codebook, CodebookKind, OTHER};
-use super::head::{LinearHead, Targets, TrainOptions};
+use super::head::{HeadError, LinearHead, Targets, TrainOptions};
 use super::training::{self, Labelled, SENTIMENT_LABELS};
 use super::{ClassifyConfig, ClassifyError, FEATURES};
 use crate::error::Error;
@@ -54,8 +54,6 @@ pub fn train_head(
             return Ok(head);
         }
     }
-    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
-    let x = encoder.embed(&texts, FEATURES)?;
     let targets = if multi {
         Targets::Multi(
             rows.iter()
@@ -68,17 +66,22 @@ pub fn train_head(
                 .collect(),
         )
     } else {
-        Targets::Single(
-            rows.iter()
-                .map(|r| {
-                    labels
-                        .iter()
-                        .position(|l| r.labels.first() == Some(l))
-                        .unwrap_or(0) as u32
+        // One class per row; a row without a label is a codebook's `other` example.
+        let class = |r: &Labelled| {
+            let l = r.labels.first().map_or(OTHER, String::as_str);
+            labels
+                .iter()
+                .position(|x| x == l)
+                .map(|j| j as u32)
+                .ok_or_else(|| HeadError::Train {
+                    task: task.to_string(),
+                    message: format!("row {}: label {l:?} is not one of {labels:?}", r.id),
                 })
-                .collect(),
-        )
+        };
+        Targets::Single(rows.iter().map(class).collect::<Result<_, _>>()?)
     };
+    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    let x = encoder.embed(&texts, FEATURES)?;
     let head = LinearHead::train(task, labels.to_vec(), &x, &targets, encoder.info(), &opts)?;
     if let Some(path) = &cached {
         // A cache that cannot be written only costs time on the next run.
@@ -153,7 +156,7 @@ pub fn train_from_file(
         if let Some(bad) = r
             .labels
             .iter()
-            .find(|l| !labels.contains(l) && l.as_str() != OTHER)
+            .find(|l| !(labels.contains(l) || (multi && l.as_str() == OTHER)))
         {
             return Err(Error::Config {
                 path: path.to_path_buf(),
@@ -171,4 +174,41 @@ pub fn train_from_file(
         EvalTask::Stages => "stages",
     };
     train_head(name, &rows, &labels, multi, encoder, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::tiny::{write_tiny_model, TinyArch, TinySpec};
+    use crate::model::{EncoderConfig, TransformerEncoder};
+
+    fn row(id: &str, text: &str, label: &str) -> Labelled {
+        Labelled {
+            id: id.into(),
+            text: text.into(),
+            lang: "en".into(),
+            labels: vec![label.into()],
+            aspect: None,
+        }
+    }
+
+    #[test]
+    fn single_label_rows_must_name_a_class() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tiny_model(dir.path(), &TinySpec::new(TinyArch::Bert)).unwrap();
+        let enc = TransformerEncoder::load(dir.path(), &EncoderConfig::default()).unwrap();
+        let labels = vec!["billing".to_string(), "support".to_string()];
+        let good = [
+            row("1", "the invoice", "billing"),
+            row("2", "the queue", "support"),
+        ];
+        assert!(train_head("stages", &good, &labels, false, &enc, None).is_ok());
+        // Used to be trained silently as the first class.
+        let bad = [
+            row("1", "the invoice", "billing"),
+            row("7", "whatever", "other"),
+        ];
+        let err = train_head("stages", &bad, &labels, false, &enc, None).unwrap_err();
+        assert!(err.to_string().contains("row 7"), "{err}");
+    }
 }

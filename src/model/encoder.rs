@@ -317,7 +317,13 @@ impl TransformerEncoder {
         for (s, dst) in pooled.chunks_exact_mut(h).enumerate() {
             let rows = &hidden[offsets[s] * h..offsets[s + 1] * h];
             match pooling {
-                Pooling::Cls => dst.copy_from_slice(&rows[..h]),
+                // A sequence can be empty (a tokenizer without special tokens given ""):
+                // it pools to zeros rather than panicking.
+                Pooling::Cls => {
+                    if let Some(first) = rows.get(..h) {
+                        dst.copy_from_slice(first);
+                    }
+                }
                 Pooling::Mean => {
                     for r in rows.chunks_exact(h) {
                         for (d, v) in dst.iter_mut().zip(r) {

@@ -151,6 +151,17 @@ fn corrupt_files_are_invalid_not_panics() {
         ModelError::InvalidFile { .. }
     ));
 
+    // Offsets near u64::MAX: the bounds check must not overflow.
+    let header = br#"{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,18446744073709551615]}}"#;
+    let mut bytes = (header.len() as u64).to_le_bytes().to_vec();
+    bytes.extend_from_slice(header);
+    let dir = build(&TinySpec::new(TinyArch::Bert));
+    std::fs::write(dir.path().join("model.safetensors"), bytes).expect("write");
+    assert!(matches!(
+        load_err(dir.path()),
+        ModelError::InvalidFile { .. }
+    ));
+
     let dir = build(&TinySpec::new(TinyArch::Bert));
     std::fs::write(dir.path().join("tokenizer.json"), "[]").expect("write");
     let err = load_err(dir.path());

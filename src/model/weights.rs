@@ -79,7 +79,12 @@ impl SafeTensors {
                 .and_then(Value::as_array)
                 .and_then(|a| Some((a.first()?.as_u64()?, a.get(1)?.as_u64()?)))
                 .ok_or_else(|| bad("bad data_offsets"))?;
-            if offs.0 > offs.1 || data_start + offs.1 > file_len {
+            // Offsets come from the file: checked so a corrupt header cannot overflow the sum.
+            if offs.0 > offs.1
+                || data_start
+                    .checked_add(offs.1)
+                    .is_none_or(|end| end > file_len)
+            {
                 return Err(bad("data_offsets outside the file"));
             }
             entries.insert(
@@ -200,9 +205,5 @@ pub fn sha256_file(path: &Path) -> Result<String> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::ingest::hex(&hasher.finalize()))
 }
