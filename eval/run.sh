@@ -11,7 +11,7 @@ if [[ ! -d $EVAL ]]; then
 fi
 [[ $# -ge 1 ]] && export PALAUTE_MODEL_DIR=$1
 cargo build --quiet
-P=target/debug/palaute
+P=${CARGO_TARGET_DIR:-target}/debug/palaute
 for set in xed_fi xed_sv xlmt_umsab; do
   $P eval -q --task sentiment "$EVAL/$set/test.csv"
   echo

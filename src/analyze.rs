@@ -41,8 +41,9 @@ pub struct Tables {
     pub trends: DataFrame,
 }
 
-/// NPS = %promoters − %detractors over respondents with an NPS score.
-fn nps<'a>(scores: impl Iterator<Item = &'a f64>) -> Option<f64> {
+/// NPS = %promoters − %detractors over respondents with an NPS score (the report's overall
+/// NPS uses it too, so the two never disagree).
+pub(crate) fn nps<'a>(scores: impl Iterator<Item = &'a f64>) -> Option<f64> {
     let (mut n, mut pro, mut det) = (0f64, 0f64, 0f64);
     for s in scores {
         n += 1.0;
@@ -76,15 +77,20 @@ struct Row<'a> {
     idx: usize,
 }
 
+/// Who a document's author is for counting respondents: the respondent id within its source
+/// file (the same id in two files is two people), else the document itself.
+pub(crate) fn respondent_key(
+    source_file: &str,
+    respondent_id: Option<&str>,
+    doc_id: &str,
+) -> String {
+    format!("{source_file}\u{1f}{}", respondent_id.unwrap_or(doc_id))
+}
+
 pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
     let docs: HashMap<&str, &Document> = inp.docs.iter().map(|d| (d.doc_id.as_str(), d)).collect();
-    let respondent_of = |d: &Document| {
-        format!(
-            "{}\u{1f}{}",
-            d.source_file,
-            d.respondent_id.as_deref().unwrap_or(&d.doc_id)
-        )
-    };
+    let respondent_of =
+        |d: &Document| respondent_key(&d.source_file, d.respondent_id.as_deref(), &d.doc_id);
     let rows: Vec<Row> = inp
         .segs
         .iter()

@@ -1,7 +1,7 @@
 //! Run configuration: plain serde structs with defaults. Every field is optional in
 //! `palaute.toml`; `palaute init` writes [`STARTER_TOML`], which documents them all.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -142,6 +142,21 @@ impl Default for LangConfig {
 
 /// The file `palaute init` writes: every setting with its default, commented.
 pub const STARTER_TOML: &str = include_str!("../palaute.example.toml");
+
+/// A non-empty environment variable as a path.
+pub(crate) fn env_path(key: &str) -> Option<PathBuf> {
+    std::env::var_os(key)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+}
+
+/// palaute's per-user cache: `$XDG_CACHE_HOME/palaute`, else `~/.cache/palaute` (models and
+/// trained heads live below it unless `PALAUTE_MODELS` / `PALAUTE_CACHE` say otherwise).
+pub(crate) fn user_cache_dir() -> Option<PathBuf> {
+    env_path("XDG_CACHE_HOME")
+        .or_else(|| env_path("HOME").map(|h| h.join(".cache")))
+        .map(|d| d.join("palaute"))
+}
 
 #[cfg(test)]
 mod tests {

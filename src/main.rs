@@ -71,7 +71,7 @@ enum Command {
         sql: String,
         /// table (aligned text), csv, json (one object per line) or parquet (needs --output).
         #[arg(long, value_enum, default_value = "table")]
-        format: QueryFormatArg,
+        format: palaute::query::QueryFormat,
         /// Write the result to this file (atomically) instead of stdout.
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
@@ -123,14 +123,6 @@ enum Command {
         #[command(flatten)]
         model: ModelArgs,
     },
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-enum QueryFormatArg {
-    Table,
-    Csv,
-    Json,
-    Parquet,
 }
 
 #[derive(Subcommand)]
@@ -185,6 +177,13 @@ fn main() -> ExitCode {
         .with_target(false)
         .without_time()
         .init();
+    if let Command::Query {
+        format: palaute::query::QueryFormat::Table,
+        ..
+    } = &cli.command
+    {
+        palaute::query::widen_table_format();
+    }
     match dispatch(&cli) {
         Ok(code) => code,
         Err(e) => {
@@ -195,9 +194,9 @@ fn main() -> ExitCode {
 }
 
 /// Writes to stdout; a reader that went away (`| head`) is not an error.
-fn emit(text: &str) -> Result<()> {
+fn emit(bytes: impl AsRef<[u8]>) -> Result<()> {
     use std::io::Write;
-    match std::io::stdout().lock().write_all(text.as_bytes()) {
+    match std::io::stdout().lock().write_all(bytes.as_ref()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
         _ => Ok(()),
     }
@@ -269,17 +268,11 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             format,
             output,
         } => {
-            use palaute::query::{run_query, write_result, QueryFormat};
-            let format = match format {
-                QueryFormatArg::Table => QueryFormat::Table,
-                QueryFormatArg::Csv => QueryFormat::Csv,
-                QueryFormatArg::Json => QueryFormat::Json,
-                QueryFormatArg::Parquet => QueryFormat::Parquet,
-            };
+            use palaute::query::{run_query, write_result};
             let mut df = run_query(out_dir, sql)?;
             let mut buf = Vec::new();
-            write_result(&mut df, format, output.as_deref(), &mut buf)?;
-            emit(&String::from_utf8_lossy(&buf))?;
+            write_result(&mut df, *format, output.as_deref(), &mut buf)?;
+            emit(&buf)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Report { out_dir, lang, out } => {
@@ -294,17 +287,9 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Models(ModelsCommand::List) => {
-            let cache = config
-                .models
-                .cache_dir
-                .clone()
-                .or_else(registry::default_cache_dir);
             for m in registry::list_models() {
-                let cached = cache
-                    .as_ref()
-                    .map(|c| registry::cache_path(c, &m.id))
-                    .filter(|d| d.join("model.safetensors").is_file());
-                emit(&format!(
+                let cached = config.models.cached(&m.id);
+                emit(format!(
                     "{:<62} {:<9} {:<11} {}\n",
                     m.id,
                     m.purpose,
@@ -316,14 +301,8 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
         }
         Command::Models(ModelsCommand::Fetch { id }) => {
             let id = id.clone().unwrap_or_else(|| config.models.encoder.clone());
-            let cache = config
-                .models
-                .cache_dir
-                .clone()
-                .or_else(registry::default_cache_dir)
-                .context("no cache directory: set PALAUTE_MODELS or HOME")?;
-            let dir = registry::fetch(&id, &cache)?;
-            println!("{}", dir.display());
+            let dir = config.models.fetch(&id)?;
+            emit(format!("{}\n", dir.display()))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Train {
@@ -377,9 +356,9 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             let report =
                 palaute::eval::evaluate(labels, *task, &classifier, &encoder, zero_shot.as_ref())?;
             if *json {
-                emit(&format!("{}\n", serde_json::to_string_pretty(&report)?))?;
+                emit(format!("{}\n", serde_json::to_string_pretty(&report)?))?;
             } else {
-                emit(&report.to_string())?;
+                emit(report.to_string())?;
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -8,7 +8,7 @@ use polars::prelude::*;
 use polars::sql::SQLContext;
 
 /// How the result is printed or written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum QueryFormat {
     /// Aligned text table (Polars' formatting), for reading in a terminal.
     #[default]
@@ -41,8 +41,8 @@ pub enum QueryError {
     ParquetNeedsFile,
 }
 
-/// Tables of `out_dir` as (name, path), sorted by name. Temporary files of an interrupted
-/// write (`.palaute-*.tmp`) are not tables.
+/// Tables of `out_dir` as (name, path), sorted by name. Hidden files (`.x.parquet`) are not
+/// tables; temporary files of an interrupted write (`.palaute-*.tmp`) are not Parquet by name.
 pub fn tables(out_dir: &Path) -> Result<Vec<(String, PathBuf)>, QueryError> {
     let io = |source| QueryError::Io {
         path: out_dir.to_path_buf(),
@@ -106,10 +106,8 @@ pub fn write_result(
     stdout: &mut dyn std::io::Write,
 ) -> Result<(), QueryError> {
     if let Some(path) = output {
-        let mut buf = Vec::new();
-        encode(df, format, &mut buf)?;
         return crate::output::write_atomic(path, |f| {
-            std::io::Write::write_all(f, &buf).map_err(|e| e.to_string())
+            encode(df, format, f).map_err(|e| e.to_string())
         })
         .map_err(QueryError::from);
     }
@@ -126,11 +124,7 @@ fn encode(
 ) -> Result<(), QueryError> {
     let io = |e: std::io::Error| QueryError::Write(e.into());
     match format {
-        QueryFormat::Table => {
-            // Every row and full cell text: the point is to read the answer, not a preview.
-            let _env = TableEnv::set();
-            writeln!(w, "{df}").map_err(io)
-        }
+        QueryFormat::Table => writeln!(w, "{df}").map_err(io),
         QueryFormat::Csv => CsvWriter::new(w).finish(df).map_err(QueryError::Write),
         QueryFormat::Json => write_json_lines(df, w),
         QueryFormat::Parquet => ParquetWriter::new(w)
@@ -195,40 +189,19 @@ fn json_value(av: AnyValue) -> serde_json::Value {
     }
 }
 
-/// Polars reads its table-formatting limits from the environment; widen them for one print
-/// and restore what the user had.
-struct TableEnv(Vec<(&'static str, Option<std::ffi::OsString>)>);
-
-impl TableEnv {
-    fn set() -> Self {
-        let vars = [
-            ("POLARS_FMT_MAX_ROWS", "-1"),
-            ("POLARS_FMT_MAX_COLS", "-1"),
-            ("POLARS_FMT_STR_LEN", "200"),
-            ("POLARS_TABLE_WIDTH", "10000"),
-        ];
-        let saved = vars
-            .iter()
-            .map(|(k, v)| {
-                let old = std::env::var_os(k);
-                if old.is_none() {
-                    // Only while printing, after the query ran: no other thread reads the
-                    // environment then.
-                    std::env::set_var(k, v);
-                }
-                (*k, old)
-            })
-            .collect();
-        TableEnv(saved)
-    }
-}
-
-impl Drop for TableEnv {
-    fn drop(&mut self) {
-        for (k, old) in &self.0 {
-            if old.is_none() {
-                std::env::remove_var(k);
-            }
+/// Polars reads its table-formatting limits from the environment. For `--format table` the
+/// binary widens them — every row and full cell text, as the point is to read the answer, not
+/// a preview — before any thread starts (changing the environment later races with readers).
+/// Settings the user made are kept.
+pub fn widen_table_format() {
+    for (k, v) in [
+        ("POLARS_FMT_MAX_ROWS", "-1"),
+        ("POLARS_FMT_MAX_COLS", "-1"),
+        ("POLARS_FMT_STR_LEN", "200"),
+        ("POLARS_TABLE_WIDTH", "10000"),
+    ] {
+        if std::env::var_os(k).is_none() {
+            std::env::set_var(k, v);
         }
     }
 }

@@ -13,15 +13,12 @@ use super::{ClassifyConfig, ClassifyError, FEATURES};
 use crate::error::Error;
 use crate::model::TextEncoder;
 
-/// Where heads trained from shipped data are cached.
+/// Where heads trained from shipped data are cached: `$PALAUTE_CACHE/heads`, else `heads`
+/// in palaute's user cache.
 pub fn heads_cache_dir() -> Option<PathBuf> {
-    if let Some(d) = std::env::var_os("PALAUTE_CACHE") {
-        return Some(PathBuf::from(d).join("heads"));
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
-    Some(base.join("palaute").join("heads"))
+    crate::config::env_path("PALAUTE_CACHE")
+        .or_else(crate::config::user_cache_dir)
+        .map(|d| d.join("heads"))
 }
 
 /// Bumped whenever training changes, so stale cached heads are not reused.

@@ -70,14 +70,8 @@ pub fn manifest_entry(id: &str) -> Option<ManifestEntry> {
 
 /// `$PALAUTE_MODELS`, else `$XDG_CACHE_HOME/palaute/models`, else `~/.cache/palaute/models`.
 pub fn default_cache_dir() -> Option<PathBuf> {
-    let env = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    env("PALAUTE_MODELS")
-        .or_else(|| env("XDG_CACHE_HOME").map(|d| d.join("palaute").join("models")))
-        .or_else(|| env("HOME").map(|d| d.join(".cache").join("palaute").join("models")))
+    crate::config::env_path("PALAUTE_MODELS")
+        .or_else(|| crate::config::user_cache_dir().map(|d| d.join("models")))
 }
 
 /// Directory of `repo_id` inside a palaute model cache (`org/name` -> `org--name`).
@@ -116,14 +110,37 @@ pub fn resolve_model_dir(
     Err(ModelError::NotFound {
         id: id.to_string(),
         searched: if searched.is_empty() {
-            "no cache directory: set PALAUTE_MODELS or HOME".to_string()
+            NO_CACHE.to_string()
         } else {
             searched.join(", ")
         },
     })
 }
 
+const NO_CACHE: &str = "no cache directory: set PALAUTE_MODELS or HOME";
+
 impl ModelsConfig {
+    /// `cache_dir` when configured, else [`default_cache_dir`].
+    pub fn cache(&self) -> Option<PathBuf> {
+        self.cache_dir.clone().or_else(default_cache_dir)
+    }
+
+    /// The cached copy of model `id`, when a complete one is there.
+    pub fn cached(&self, id: &str) -> Option<PathBuf> {
+        self.cache()
+            .map(|c| cache_path(&c, id))
+            .filter(|d| looks_complete(d))
+    }
+
+    /// [`fetch`] into this configuration's cache.
+    pub fn fetch(&self, id: &str) -> Result<PathBuf> {
+        let cache = self.cache().ok_or_else(|| ModelError::NotFound {
+            id: id.to_string(),
+            searched: NO_CACHE.to_string(),
+        })?;
+        fetch(id, &cache)
+    }
+
     /// Directory of the configured encoder (see [`resolve_model_dir`] for the order).
     pub fn resolve_encoder_dir(&self, cli_dir: Option<&Path>) -> Result<PathBuf> {
         resolve_model_dir(

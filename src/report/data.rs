@@ -12,6 +12,7 @@ use super::facts::{self, RunFacts};
 use super::quotes::{pick_quotes, quote_rows};
 use super::table::Table;
 use super::{ReportError, UiLang};
+use crate::analyze::respondent_key;
 use crate::classify::codebook::{Codebook, CodebookKind, OTHER};
 
 /// Everything the page shows, already in display order.
@@ -179,36 +180,27 @@ fn overview(dir: &Path) -> Result<Overview, ReportError> {
         docs.strs("score_kind")?,
         docs.strs("date")?,
     );
-    // The same respondent key as the analysis: file + respondent id (else the document).
     let mut respondents = BTreeSet::new();
     let mut nps_of: BTreeMap<String, f64> = BTreeMap::new();
     for i in 0..docs.height() {
-        let key = format!(
-            "{}\u{1f}{}",
+        let key = respondent_key(
             file[i].as_deref().unwrap_or(""),
-            resp[i]
-                .as_deref()
-                .or(doc_id[i].as_deref())
-                .unwrap_or_default()
+            resp[i].as_deref(),
+            doc_id[i].as_deref().unwrap_or_default(),
         );
         if let (Some("nps"), Some(s)) = (kind[i].as_deref(), score[i]) {
             nps_of.insert(key.clone(), s);
         }
         respondents.insert(key);
     }
-    let n = nps_of.len() as f64;
-    let nps = (n > 0.0).then(|| {
-        let pro = nps_of.values().filter(|s| **s >= 9.0).count() as f64;
-        let det = nps_of.values().filter(|s| **s <= 6.0).count() as f64;
-        100.0 * (pro - det) / n
-    });
-    let dates: BTreeSet<&str> = date.iter().flatten().map(String::as_str).collect();
+    let nps = crate::analyze::nps(nps_of.values());
+    let dates = date.iter().flatten();
     Ok(Overview {
         respondents: respondents.len() as u64,
         nps,
         nps_respondents: nps_of.len() as u64,
-        first_date: dates.first().map(|d| d.to_string()),
-        last_date: dates.last().map(|d| d.to_string()),
+        first_date: dates.clone().min().cloned(),
+        last_date: dates.max().cloned(),
         ..Overview::default()
     })
 }

@@ -74,8 +74,9 @@ pub enum ReportError {
     Missing { path: PathBuf },
     #[error("cannot read {path}: {message}")]
     Read { path: PathBuf, message: String },
-    #[error("writing {path}: {message}")]
-    Write { path: PathBuf, message: String },
+    /// Writing report.html (the message names the file).
+    #[error(transparent)]
+    Write(#[from] crate::Error),
 }
 
 impl ReportError {
@@ -103,13 +104,6 @@ pub fn write_report(out_dir: &Path, opts: &ReportOptions) -> Result<PathBuf, Rep
         .unwrap_or_else(|| out_dir.join("report.html"));
     crate::output::write_atomic(&path, |f| {
         std::io::Write::write_all(f, page.as_bytes()).map_err(|e| e.to_string())
-    })
-    .map_err(|e| ReportError::Write {
-        path: path.clone(),
-        message: match e {
-            crate::Error::Output { message, .. } => message,
-            other => other.to_string(),
-        },
     })?;
     Ok(path)
 }

@@ -46,7 +46,6 @@ pub fn parse(text: &str) -> Result<(Vec<Cue>, Vec<RowReject>), String> {
     Ok((cues, rejects))
 }
 
-/// Blank-line separated blocks with the 1-based line of their first line.
 /// The timing line of a cue block (the first or, after a cue id, the second line) as
 /// (its index, start, end); `what` names the block in the reject ("cue", "subtitle").
 pub fn timing(line: u64, block: &[&str], what: &str) -> Result<(usize, f64, f64), RowReject> {
@@ -71,6 +70,7 @@ pub fn timing(line: u64, block: &[&str], what: &str) -> Result<(usize, f64, f64)
     }
 }
 
+/// Blank-line separated blocks with the 1-based line of their first line.
 pub fn blocks(text: &str) -> Vec<(u64, Vec<&str>)> {
     let mut out: Vec<(u64, Vec<&str>)> = Vec::new();
     let mut current: Option<(u64, Vec<&str>)> = None;
