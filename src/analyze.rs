@@ -8,7 +8,7 @@ use polars::prelude::*;
 
 use crate::classify::codebook::{Codebook, OTHER};
 use crate::classify::SegmentLabels;
-use crate::model::Embeddings;
+use crate::model::{dot, Embeddings};
 use crate::record::{Document, Role, ScoreKind, Segment};
 
 /// A theme known to the run: from the codebook or discovered.
@@ -58,10 +58,6 @@ pub(crate) fn nps<'a>(scores: impl Iterator<Item = &'a f64>) -> Option<f64> {
 
 fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
-}
-
-fn cos(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
 
 /// (theme index, stage index, rank within the cell, the quoted row).
@@ -419,7 +415,7 @@ fn pick_quotes<'a>(members: &[&'a Row<'a>], emb: &Embeddings, k: usize) -> Vec<&
     candidates.sort_by(|a, b| a.seg.segment_id.cmp(&b.seg.segment_id));
     candidates.dedup_by(|a, b| a.seg.text == b.seg.text);
     let relevance = |r: &Row| {
-        cos(emb.row(r.idx), &centroid)
+        dot(emb.row(r.idx), &centroid)
             - if r.seg.text.split_whitespace().count() < 4 {
                 1.0
             } else {
@@ -434,7 +430,7 @@ fn pick_quotes<'a>(members: &[&'a Row<'a>], emb: &Embeddings, k: usize) -> Vec<&
             .map(|c| {
                 let redundancy = chosen
                     .iter()
-                    .map(|s| cos(emb.row(s.idx), emb.row(c.idx)))
+                    .map(|s| dot(emb.row(s.idx), emb.row(c.idx)))
                     .fold(0f32, f32::max);
                 (c, 0.7 * relevance(c) - 0.3 * redundancy)
             })

@@ -10,7 +10,7 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Embeddings, ModelInfo};
+use crate::model::{dot, softmax, Embeddings, ModelInfo};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HeadError {
@@ -138,7 +138,9 @@ impl LinearHead {
                 if self.multi_label {
                     logits.iter().map(|z| 1.0 / (1.0 + (-z).exp())).collect()
                 } else {
-                    softmax(&logits)
+                    let mut p = logits;
+                    softmax(&mut p, 1.0);
+                    p
                 }
             })
             .collect()
@@ -211,17 +213,6 @@ fn file_err(path: &Path, e: impl std::fmt::Display) -> HeadError {
         path: path.display().to_string(),
         message: e.to_string(),
     }
-}
-
-fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
-pub fn softmax(z: &[f32]) -> Vec<f32> {
-    let m = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let e: Vec<f32> = z.iter().map(|v| (v - m).exp()).collect();
-    let s: f32 = e.iter().sum();
-    e.into_iter().map(|v| v / s).collect()
 }
 
 /// Fit weights (k × dim) and bias. Features are standardised for the optimiser (E5 cosines

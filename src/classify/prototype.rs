@@ -10,7 +10,7 @@
 //! (transductive, k-means style), keeping each anchored half-way to its names.
 
 use super::codebook::{Codebook, Item};
-use crate::model::{Embeddings, InputKind, Result, TextEncoder};
+use crate::model::{dot, softmax, Embeddings, InputKind, Result, TextEncoder};
 
 #[derive(Debug, Clone)]
 pub struct Prototypes {
@@ -121,7 +121,10 @@ impl Prototypes {
         self.refine(&centered)
             .scores(&centered)
             .into_iter()
-            .map(|s| softmax(&s, TEMPERATURE))
+            .map(|mut s| {
+                softmax(&mut s, TEMPERATURE);
+                s
+            })
             .collect()
     }
 
@@ -181,24 +184,9 @@ impl Prototypes {
     }
 
     fn scores_rows<'a>(&self, rows: impl Iterator<Item = &'a [f32]>) -> Vec<Vec<f32>> {
-        rows.map(|r| {
-            self.vectors
-                .iter()
-                .map(|p| p.iter().zip(r).map(|(a, b)| a * b).sum())
-                .collect()
-        })
-        .collect()
+        rows.map(|r| self.vectors.iter().map(|p| dot(p, r)).collect())
+            .collect()
     }
-}
-
-fn softmax(scores: &[f32], temperature: f32) -> Vec<f32> {
-    let max = scores.iter().copied().fold(f32::MIN, f32::max);
-    let e: Vec<f32> = scores
-        .iter()
-        .map(|s| ((s - max) / temperature).exp())
-        .collect();
-    let sum: f32 = e.iter().sum();
-    e.into_iter().map(|v| v / sum).collect()
 }
 
 /// Fewest rows of one language whose mean is trusted as that language's offset.

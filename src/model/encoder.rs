@@ -340,7 +340,9 @@ impl TransformerEncoder {
             Output::Logits => {
                 let mut logits = self.model.classify_logits(pooled)?;
                 let k = self.model.cfg.labels.len();
-                logits.chunks_exact_mut(k).for_each(softmax);
+                logits
+                    .chunks_exact_mut(k)
+                    .for_each(|row| super::softmax(row, 1.0));
                 Ok(logits)
             }
         }
@@ -387,14 +389,4 @@ fn l2_normalize(v: &mut [f32]) {
     if norm > 0.0 {
         v.iter_mut().for_each(|x| *x /= norm);
     }
-}
-
-fn softmax(v: &mut [f32]) {
-    let max = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0f32;
-    for x in v.iter_mut() {
-        *x = (*x - max).exp();
-        sum += *x;
-    }
-    v.iter_mut().for_each(|x| *x /= sum);
 }

@@ -44,6 +44,22 @@ pub enum InputKind {
     Query,
 }
 
+/// Dot product; for two L2-normalised embeddings, their cosine similarity.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// Softmax of `v / temperature` in place, shifted by the maximum for stability.
+pub fn softmax(v: &mut [f32], temperature: f32) {
+    let max = v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0f32;
+    for x in v.iter_mut() {
+        *x = ((*x - max) / temperature).exp();
+        sum += *x;
+    }
+    v.iter_mut().for_each(|x| *x /= sum);
+}
+
 /// Row-major matrix of sentence embeddings, one row per input text.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Embeddings {
