@@ -7,12 +7,12 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::classify::codebook::Codebook;
+use crate::classify::codebook::{Codebook, CodebookKind};
 use crate::classify::prototype::Prototypes;
 use crate::classify::training::{self, normalise_sentiment_label, Labelled, SENTIMENT_LABELS};
 use crate::classify::{Classifier, ClassifyError};
 use crate::error::Error;
-use crate::model::TextEncoder;
+use crate::model::{TextEncoder, TransformerEncoder};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -135,6 +135,37 @@ fn sentiment_classes(gold: &BTreeSet<&str>, path: &Path) -> Result<Vec<usize>, C
         .into());
     }
     Ok(allowed)
+}
+
+/// `palaute eval`: scores `labels` for `task` with what the configuration sets up — the
+/// configured sentiment model or head for sentiment; the heads, or zero-shot against
+/// `codebook` (a built-in name or a TOML path), for themes and stages.
+pub fn run(
+    config: &crate::Config,
+    labels: &Path,
+    task: EvalTask,
+    codebook: Option<&str>,
+    encoder: &TransformerEncoder,
+) -> Result<EvalReport, ClassifyError> {
+    let zero_shot = match (codebook, task) {
+        (None, _) => None,
+        (Some(_), EvalTask::Sentiment) => {
+            return Err(Error::Config {
+                path: labels.to_path_buf(),
+                message: "--codebook applies to --task themes or stages, not sentiment".into(),
+            }
+            .into())
+        }
+        (Some(cb), EvalTask::Themes) => Some(Codebook::resolve(cb, CodebookKind::Theme)?),
+        (Some(cb), EvalTask::Stages) => Some(Codebook::resolve(cb, CodebookKind::Stage)?),
+    };
+    // A second transformer only when sentiment is what is being scored.
+    let sentiment_model = match task {
+        EvalTask::Sentiment => config.models.load_sentiment()?,
+        _ => None,
+    };
+    let classifier = Classifier::prepare(&config.classify, encoder, sentiment_model)?;
+    evaluate(labels, task, &classifier, encoder, zero_shot.as_ref())
 }
 
 pub fn evaluate(

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use palaute::classify::codebook::{Codebook, CodebookKind};
 use palaute::eval::EvalTask;
 use palaute::model::{registry, TextEncoder};
 use palaute::progress::Progress;
@@ -117,9 +116,9 @@ enum Command {
         json: bool,
         /// Score themes/stages zero-shot against this codebook (TOML; its ids are the gold
         /// labels, its names in several languages are the prototypes) instead of the
-        /// configured heads.
+        /// configured heads. A path, or the name of a built-in codebook.
         #[arg(long, value_name = "TOML")]
-        codebook: Option<PathBuf>,
+        codebook: Option<String>,
         #[command(flatten)]
         model: ModelArgs,
     },
@@ -339,22 +338,8 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             codebook,
             model,
         } => {
-            let zero_shot = codebook
-                .as_ref()
-                .map(|p| {
-                    let kind = match task {
-                        EvalTask::Stages => CodebookKind::Stage,
-                        _ => CodebookKind::Theme,
-                    };
-                    Codebook::resolve(&p.to_string_lossy(), kind)
-                })
-                .transpose()?;
             let encoder = load_encoder(&config, model)?;
-            let sentiment = config.models.load_sentiment()?;
-            let classifier =
-                palaute::classify::Classifier::prepare(&config.classify, &encoder, sentiment)?;
-            let report =
-                palaute::eval::evaluate(labels, *task, &classifier, &encoder, zero_shot.as_ref())?;
+            let report = palaute::eval::run(&config, labels, *task, codebook.as_deref(), &encoder)?;
             if *json {
                 emit(format!("{}\n", serde_json::to_string_pretty(&report)?))?;
             } else {
