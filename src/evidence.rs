@@ -65,16 +65,14 @@ pub fn run(
     let mut labels = classifier.classify(docs, segs, &embeddings)?;
 
     // Emergent themes: complaints no codebook theme explains.
-    let unexplained: Vec<usize> = (0..segs.len())
-        .filter(|i| {
-            segs[*i].role != Role::Interviewer
-                && labels[*i].sentiment == "negative"
-                && labels[*i].root_cause_theme.is_none()
-        })
-        .collect();
-    let negatives = (0..segs.len())
+    let negative: Vec<usize> = (0..segs.len())
         .filter(|i| segs[*i].role != Role::Interviewer && labels[*i].sentiment == "negative")
-        .count();
+        .collect();
+    let negatives = negative.len();
+    let unexplained: Vec<usize> = negative
+        .into_iter()
+        .filter(|i| labels[*i].root_cause_theme.is_none())
+        .collect();
     let items: Vec<discover::Item> = unexplained
         .iter()
         .map(|i| discover::Item {
@@ -95,13 +93,9 @@ pub fn run(
             l.theme_scores.push(1.0);
         }
     }
-    let still_unexplained = (0..segs.len())
-        .filter(|i| {
-            segs[*i].role != Role::Interviewer
-                && labels[*i].sentiment == "negative"
-                && labels[*i].root_cause_theme.is_none()
-        })
-        .count();
+    // Every member of an emergent theme was unexplained and now has it as its root cause.
+    let still_unexplained =
+        unexplained.len() - emergent.iter().map(|t| t.members.len()).sum::<usize>();
 
     let mut by_doc: BTreeMap<&str, Vec<(&Segment, &SegmentLabels)>> = BTreeMap::new();
     for (s, l) in segs.iter().zip(&labels) {

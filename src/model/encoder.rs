@@ -377,11 +377,9 @@ impl std::fmt::Debug for TransformerEncoder {
     }
 }
 
+/// A model file's name relative to the model directory, `/`-separated.
 fn relative(dir: &Path, p: &Path) -> String {
-    p.strip_prefix(dir)
-        .unwrap_or(p)
-        .to_string_lossy()
-        .replace('\\', "/")
+    crate::ingest::source_name(p.strip_prefix(dir).unwrap_or(p))
 }
 
 fn l2_normalize(v: &mut [f32]) {
