@@ -149,6 +149,13 @@ pub fn load(dir: &Path, lang: UiLang) -> Result<ReportData, ReportError> {
     Ok(data)
 }
 
+impl ReportData {
+    /// Whether theme `ti` has anything to show: mentions, or a heatmap cell.
+    pub fn theme_shown(&self, ti: usize) -> bool {
+        self.themes[ti].segments > 0 || self.cells.iter().any(|c| c.theme == ti)
+    }
+}
+
 const EVIDENCE_TABLES: [&str; 5] = [
     "themes.parquet",
     "theme_stage.parquet",

@@ -256,7 +256,7 @@ fn heatmap(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
         esc(t.no_segments)
     );
     let rows: Vec<usize> = (0..d.themes.len())
-        .filter(|ti| d.themes[*ti].segments > 0 || d.cells.iter().any(|c| c.theme == *ti))
+        .filter(|ti| d.theme_shown(*ti))
         .collect();
     w!(
         h,
@@ -352,7 +352,7 @@ fn heatmap(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
         .themes
         .iter()
         .enumerate()
-        .filter(|(ti, th)| th.segments == 0 && !d.cells.iter().any(|c| c.theme == *ti))
+        .filter(|(ti, _)| !d.theme_shown(*ti))
         .map(|(_, th)| th.label.as_str())
         .collect();
     if !unmentioned.is_empty() {

@@ -68,7 +68,7 @@ pub fn themes(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
         .themes
         .iter()
         .enumerate()
-        .filter(|(ti, th)| th.segments > 0 || d.cells.iter().any(|c| c.theme == *ti))
+        .filter(|(ti, _)| d.theme_shown(*ti))
         .collect();
     if shown.is_empty() {
         w!(
