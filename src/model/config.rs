@@ -25,6 +25,11 @@ pub struct ModelsConfig {
     pub sentiment_model: Option<String>,
     /// Where `palaute models fetch` stores models; defaults to the user cache.
     pub cache_dir: Option<PathBuf>,
+    /// Download a model that is neither configured as a directory nor in the cache on first
+    /// use (`run`, `eval`, `train`); `false` (or `HF_HUB_OFFLINE=1`) never contacts the hub.
+    pub auto_fetch: bool,
+    /// Hugging Face hub (or mirror) base URL; default `$HF_ENDPOINT`, else huggingface.co.
+    pub endpoint: Option<String>,
     /// Upper bound on tokens per forward batch (including padding).
     pub batch_tokens: usize,
     /// Upper bound on sequences per forward batch.
@@ -42,6 +47,8 @@ impl Default for ModelsConfig {
             encoder_dir: None,
             sentiment_model: None,
             cache_dir: None,
+            auto_fetch: true,
+            endpoint: None,
             batch_tokens: DEFAULT_BATCH_TOKENS,
             max_batch: DEFAULT_MAX_BATCH,
             passage_prefix: None,

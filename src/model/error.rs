@@ -71,6 +71,18 @@ pub enum ModelError {
     )]
     NotFound { id: String, searched: String },
 
+    #[error(
+        "model `{id}` is not available locally (looked in {searched}) and downloading it failed: \
+         {source}. Run `palaute models fetch {id}` where the Hugging Face hub is reachable, or \
+         pass --model-dir"
+    )]
+    FetchFailed {
+        id: String,
+        searched: String,
+        #[source]
+        source: Box<ModelError>,
+    },
+
     #[error("model hub {endpoint} is unreachable: {message}")]
     HubUnreachable { endpoint: String, message: String },
 

@@ -138,25 +138,68 @@ impl ModelsConfig {
             id: id.to_string(),
             searched: NO_CACHE.to_string(),
         })?;
-        fetch(id, &cache)
+        fetch(id, &cache, self.endpoint.clone())
     }
 
-    /// Directory of the configured encoder (see [`resolve_model_dir`] for the order).
+    /// Directory of the configured encoder (see [`resolve_model_dir`] for the order),
+    /// downloaded into the cache first when it is missing and `auto_fetch` allows.
     pub fn resolve_encoder_dir(&self, cli_dir: Option<&Path>) -> Result<PathBuf> {
-        resolve_model_dir(
-            &self.encoder,
-            cli_dir,
-            self.encoder_dir.as_deref(),
-            self.cache_dir.as_deref(),
-        )
+        self.resolve_or_fetch(&self.encoder, cli_dir, self.encoder_dir.as_deref())
     }
 
     /// Directory of the configured sentiment classifier, if one is configured.
     pub fn resolve_sentiment_dir(&self) -> Result<Option<PathBuf>> {
         self.sentiment_model
             .as_deref()
-            .map(|id| resolve_model_dir(id, None, None, self.cache_dir.as_deref()))
+            .map(|id| self.resolve_or_fetch(id, None, None))
             .transpose()
+    }
+
+    /// Whether a missing model may be downloaded: `auto_fetch`, unless the Hugging Face
+    /// convention `HF_HUB_OFFLINE=1` says the machine is offline.
+    pub fn may_fetch(&self) -> bool {
+        let offline = std::env::var("HF_HUB_OFFLINE")
+            .map(|v| matches!(v.trim(), "1" | "true" | "TRUE" | "yes"))
+            .unwrap_or(false);
+        self.auto_fetch && !offline
+    }
+
+    fn resolve_or_fetch(
+        &self,
+        id: &str,
+        explicit: Option<&Path>,
+        configured: Option<&Path>,
+    ) -> Result<PathBuf> {
+        match resolve_model_dir(id, explicit, configured, self.cache_dir.as_deref()) {
+            Err(ModelError::NotFound { id, searched }) if self.may_fetch() => {
+                let Some(cache) = self.cache() else {
+                    return Err(ModelError::NotFound { id, searched });
+                };
+                tracing::warn!(
+                    "model `{id}` is not in {}; downloading it there (first use only; \
+                     models.auto_fetch = false or HF_HUB_OFFLINE=1 stay offline)",
+                    cache.display()
+                );
+                let opts = FetchOptions {
+                    endpoint: self.endpoint.clone(),
+                    ..FetchOptions::default()
+                };
+                match fetch_with(&id, &cache, &opts) {
+                    Ok(report) => {
+                        for (file, sha, _) in &report.files {
+                            tracing::info!("{id}: {file} sha256 {sha}");
+                        }
+                        Ok(report.dir)
+                    }
+                    Err(e) => Err(ModelError::FetchFailed {
+                        id,
+                        searched,
+                        source: Box::new(e),
+                    }),
+                }
+            }
+            other => other,
+        }
     }
 
     pub fn load_encoder(&self, cli_dir: Option<&Path>) -> Result<TransformerEncoder> {
@@ -261,8 +304,12 @@ pub struct FetchReport {
 
 /// Downloads `repo_id` into `cache_dir/<org--name>` and returns that directory, printing which
 /// files were verified against the manifest's sha256 (the others are recorded only).
-pub fn fetch(repo_id: &str, cache_dir: &Path) -> Result<PathBuf> {
-    let report = fetch_with(repo_id, cache_dir, &FetchOptions::default())?;
+pub fn fetch(repo_id: &str, cache_dir: &Path, endpoint: Option<String>) -> Result<PathBuf> {
+    let opts = FetchOptions {
+        endpoint,
+        ..FetchOptions::default()
+    };
+    let report = fetch_with(repo_id, cache_dir, &opts)?;
     for (file, sha, verified) in &report.files {
         let status = if *verified {
             "verified"
@@ -304,7 +351,8 @@ pub fn fetch_with(repo_id: &str, cache_dir: &Path, opts: &FetchOptions) -> Resul
     let api = ApiBuilder::new()
         .with_endpoint(endpoint.clone())
         .with_cache_dir(staging.clone())
-        .with_progress(false)
+        // hf-hub draws one bar per file; only worth it on a terminal.
+        .with_progress(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         // The staging cache has no stored token; gated or private repos need HF_TOKEN.
         .with_token(std::env::var("HF_TOKEN").ok().filter(|t| !t.is_empty()))
         .build()

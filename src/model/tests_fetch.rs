@@ -178,3 +178,80 @@ fn fetch_requires_safetensors_and_tokenizer() {
     let msg = err.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(msg.contains("tokenizer.json"), "{msg}");
 }
+
+/// `run`/`eval`/`train` load the encoder through the config: a model missing from the cache is
+/// downloaded on first use, found in the cache afterwards, and never fetched when the
+/// configuration says to stay offline.
+#[test]
+fn missing_encoder_is_fetched_on_first_use_unless_offline() {
+    let src = tempfile::tempdir().expect("tempdir");
+    write_tiny_model(src.path(), &TinySpec::new(TinyArch::Bert)).expect("tiny");
+    let files = vec![
+        "config.json".to_string(),
+        "tokenizer.json".to_string(),
+        "model.safetensors".to_string(),
+    ];
+    let endpoint = serve(src.path().to_path_buf(), files, 64);
+    let cache = tempfile::tempdir().expect("tempdir");
+    let cfg = ModelsConfig {
+        encoder: REPO.to_string(),
+        cache_dir: Some(cache.path().to_path_buf()),
+        endpoint: Some(endpoint),
+        auto_fetch: false,
+        ..ModelsConfig::default()
+    };
+
+    // Offline: the usual "not available locally" error, and nothing downloaded.
+    let err = cfg.load_encoder(None).err().map(|e| e.to_string());
+    assert!(
+        err.as_deref()
+            .is_some_and(|e| e.contains("not available locally")
+                && e.contains("palaute models fetch test-org/tiny-model")),
+        "{err:?}"
+    );
+    assert!(!cache.path().join("test-org--tiny-model").exists());
+
+    let online = ModelsConfig {
+        auto_fetch: true,
+        ..cfg.clone()
+    };
+    if !online.may_fetch() {
+        eprintln!("HF_HUB_OFFLINE is set: the download half of this test is skipped");
+        return;
+    }
+    let enc = online.load_encoder(None).expect("fetched on first use");
+    assert_eq!(enc.info().id, REPO);
+    assert_eq!(enc.info().revision.as_deref(), Some(COMMIT));
+    // Now cached: found without the hub (the offline configuration loads it).
+    let again = cfg.load_encoder(None).expect("cached copy");
+    assert_eq!(again.info().revision.as_deref(), Some(COMMIT));
+}
+
+#[test]
+fn failed_download_explains_both_the_lookup_and_the_download() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    // A loopback port nobody listens on: refused at once.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port();
+    let cfg = ModelsConfig {
+        encoder: REPO.to_string(),
+        cache_dir: Some(cache.path().to_path_buf()),
+        endpoint: Some(format!("http://127.0.0.1:{port}")),
+        ..ModelsConfig::default()
+    };
+    if !cfg.may_fetch() {
+        eprintln!("HF_HUB_OFFLINE is set: nothing to test");
+        return;
+    }
+    let msg = cfg.load_encoder(None).err().map(|e| e.to_string());
+    let msg = msg.unwrap_or_default();
+    assert!(
+        msg.contains("not available locally")
+            && msg.contains("downloading it failed")
+            && msg.contains("unreachable")
+            && msg.contains("--model-dir"),
+        "{msg}"
+    );
+}

@@ -4,8 +4,11 @@ use std::process::{Command, Output};
 
 use super::*;
 
+/// The binary, never downloading a model: these tests must not depend on (or use) the network.
 fn palaute() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_palaute"))
+    let mut c = Command::new(env!("CARGO_BIN_EXE_palaute"));
+    c.env("HF_HUB_OFFLINE", "1");
+    c
 }
 
 fn succeeded(o: &Output) {
