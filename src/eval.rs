@@ -289,7 +289,7 @@ pub fn evaluate(
                 let probs = protos.zero_shot(&emb, &langs);
                 let pred = protos.best(&probs).into_iter().map(String::from).collect();
                 (
-                    format!("{method}, language-centred, refined on the batch"),
+                    format!("{method}, standardised per language, refined on the batch"),
                     pred,
                 )
             }

@@ -110,10 +110,10 @@ impl Prototypes {
         self.scores_rows(emb.rows())
     }
 
-    /// Zero-shot class probabilities of a batch whose rows are in `langs`: rows centred by
-    /// language ([`center_by_language`]), prototypes refined on them ([`refine`](Self::refine)),
-    /// then a softmax over cosine similarities. Measured on SIB-200 fi/sv/en topics (names
-    /// only): accuracy 0.74 → 0.79, cross-language agreement 0.68 → 0.85; on Bitext support
+    /// Zero-shot class probabilities of a batch whose rows are in `langs`: rows standardised
+    /// by language ([`center_by_language`]), prototypes refined on them ([`refine`](Self::refine)),
+    /// then a softmax over cosine similarities. Refinement, measured on SIB-200 fi/sv/en topics
+    /// (names only): accuracy 0.74 → 0.79, cross-language agreement 0.68 → 0.85; on Bitext support
     /// categories 0.76 → 0.90 and Banking77 intents 0.60 → 0.62. Deterministic for a batch;
     /// a row's probabilities depend on the batch it came in, as the batch shapes the classes.
     pub fn zero_shot(&self, emb: &Embeddings, langs: &[&str]) -> Vec<Vec<f32>> {
@@ -194,50 +194,93 @@ pub const MIN_ROWS_TO_CENTER: usize = 30;
 
 /// Multilingual encoders place each language (and each corpus) around its own offset, which
 /// pulls all of a language's rows towards whichever prototype sits nearest that offset.
-/// Subtracting each language's mean over the batch and renormalising removes it (Libovický
-/// et al. 2020, "On the language neutrality of pre-trained multilingual representations").
-/// Measured on SIB-200 fi/sv/en zero-shot topics: accuracy 0.52 → 0.74. Languages with fewer
-/// than [`MIN_ROWS_TO_CENTER`] rows use the mean of all rows instead; a batch smaller than
-/// that is left as it is. Deterministic: the means are summed in row order.
+/// Subtracting each language's mean over the batch removes it (Libovický et al. 2020, "On the
+/// language neutrality of pre-trained multilingual representations"); dividing each dimension
+/// by the language's spread along it then removes what is left of the language in the
+/// geometry (a dimension that varies a lot in Finnish and little in English no longer
+/// dominates Finnish similarities). Rows are renormalised afterwards. Measured zero-shot
+/// (SIB-200 fi/sv/en topics, names only): centring took accuracy 0.52 → 0.74; scaling on top
+/// of centring (and batch refinement) kept accuracy at 0.79 and took cross-language agreement
+/// 0.848 → 0.855, Bitext 0.904 → 0.910, Banking77 0.622 → 0.625. Languages with fewer than
+/// [`MIN_ROWS_TO_CENTER`] rows use the moments of all rows instead; a batch smaller than that
+/// is left as it is. Deterministic: the moments are summed in row order.
 pub fn center_by_language(emb: &Embeddings, langs: &[&str]) -> Embeddings {
-    let d = emb.dim;
-    let mean_of = |idx: &[usize]| -> Vec<f32> {
-        let mut m = vec![0f64; d];
-        for &i in idx {
-            m.iter_mut()
-                .zip(emb.row(i))
-                .for_each(|(a, v)| *a += f64::from(*v));
-        }
-        m.into_iter()
-            .map(|v| (v / idx.len() as f64) as f32)
-            .collect()
-    };
     let all: Vec<usize> = (0..emb.len()).collect();
     if all.len() < MIN_ROWS_TO_CENTER {
         return emb.clone();
     }
-    let global = mean_of(&all);
+    let global = Moments::of(emb, &all);
     let mut by_lang: std::collections::BTreeMap<&str, Vec<usize>> = Default::default();
     for (i, l) in langs.iter().enumerate().take(emb.len()) {
         by_lang.entry(l).or_default().push(i);
     }
-    let mut mean_for = vec![global.clone(); emb.len()];
-    for idx in by_lang.values() {
-        if idx.len() >= MIN_ROWS_TO_CENTER {
-            let m = mean_of(idx);
-            for &i in idx {
-                mean_for[i] = m.clone();
-            }
+    let mut moments_of_row = vec![&global; emb.len()];
+    let per_lang: Vec<(&Vec<usize>, Moments)> = by_lang
+        .values()
+        .filter(|idx| idx.len() >= MIN_ROWS_TO_CENTER)
+        .map(|idx| (idx, Moments::of(emb, idx)))
+        .collect();
+    for (idx, m) in &per_lang {
+        for &i in idx.iter() {
+            moments_of_row[i] = m;
         }
     }
     let mut data = Vec::with_capacity(emb.data.len());
-    for (i, m) in mean_for.iter().enumerate() {
-        let mut row: Vec<f32> = emb.row(i).iter().zip(m).map(|(v, m)| v - m).collect();
+    for (i, m) in moments_of_row.iter().enumerate() {
+        let mut row: Vec<f32> = emb
+            .row(i)
+            .iter()
+            .zip(&m.mean)
+            .zip(&m.inv_std)
+            .map(|((v, mean), s)| (v - mean) * s)
+            .collect();
         let n = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-9);
         row.iter_mut().for_each(|v| *v /= n);
         data.extend(row);
     }
-    Embeddings { dim: d, data }
+    Embeddings { dim: emb.dim, data }
+}
+
+/// Per-dimension mean and inverse standard deviation of some rows.
+struct Moments {
+    mean: Vec<f32>,
+    inv_std: Vec<f32>,
+}
+
+impl Moments {
+    fn of(emb: &Embeddings, idx: &[usize]) -> Moments {
+        let d = emb.dim;
+        let n = idx.len().max(1) as f64;
+        let mut sum = vec![0f64; d];
+        for &i in idx {
+            sum.iter_mut()
+                .zip(emb.row(i))
+                .for_each(|(a, v)| *a += f64::from(*v));
+        }
+        let mean: Vec<f64> = sum.into_iter().map(|v| v / n).collect();
+        let mut var = vec![0f64; d];
+        for &i in idx {
+            var.iter_mut()
+                .zip(emb.row(i))
+                .zip(&mean)
+                .for_each(|((a, v), m)| *a += (f64::from(*v) - m).powi(2));
+        }
+        Moments {
+            mean: mean.iter().map(|&m| m as f32).collect(),
+            // A dimension constant over the rows carries nothing: it is zeroed, not blown up.
+            inv_std: var
+                .into_iter()
+                .map(|v| {
+                    let sd = (v / n).sqrt();
+                    if sd > 1e-6 {
+                        (1.0 / sd) as f32
+                    } else {
+                        0.0
+                    }
+                })
+                .collect(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -272,6 +315,57 @@ mod tests {
             });
         }
         Embeddings { dim: 3, data }
+    }
+
+    /// Two languages whose rows are the same sentences seen through a per-dimension offset
+    /// and scale (as an encoder's language subspaces differ) come out identical; centring
+    /// alone would leave them apart.
+    #[test]
+    fn language_offsets_and_scales_are_removed() {
+        let n = 40;
+        let base: Vec<[f32; 4]> = (0..n)
+            .map(|i| {
+                let t = i as f32;
+                [
+                    (t * 0.7).sin(),
+                    (t * 1.3).cos(),
+                    (t * 0.37).sin() * 0.5,
+                    0.25,
+                ]
+            })
+            .collect();
+        let (scale, offset) = ([1.0, 3.0, 0.5, 2.0], [0.4, -0.2, 0.9, 0.1]);
+        let mut data = Vec::new();
+        let mut langs = Vec::new();
+        for (lang, affine) in [("fi", false), ("en", true)] {
+            for row in &base {
+                for j in 0..4 {
+                    data.push(if affine {
+                        row[j] * scale[j] + offset[j]
+                    } else {
+                        row[j]
+                    });
+                }
+                langs.push(lang);
+            }
+        }
+        let emb = Embeddings { dim: 4, data };
+        let out = center_by_language(&emb, &langs);
+        for i in 0..n {
+            let (fi, en) = (out.row(i), out.row(n + i));
+            for j in 0..4 {
+                assert!((fi[j] - en[j]).abs() < 1e-4, "row {i}: {fi:?} vs {en:?}");
+            }
+            // The constant dimension carries nothing and is zeroed, not divided by zero.
+            assert_eq!(fi[3], 0.0);
+            assert!((fi.iter().map(|v| v * v).sum::<f32>() - 1.0).abs() < 1e-4);
+        }
+        // Too few rows to estimate a language's moments: left alone.
+        let small = Embeddings {
+            dim: 4,
+            data: emb.data[..4 * 10].to_vec(),
+        };
+        assert_eq!(center_by_language(&small, &langs[..10]).data, small.data);
     }
 
     #[test]
