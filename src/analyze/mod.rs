@@ -11,7 +11,7 @@ use polars::prelude::*;
 use crate::classify::codebook::{Codebook, OTHER};
 use crate::classify::SegmentLabels;
 use crate::model::Embeddings;
-use crate::record::{Document, Role, ScoreKind, Segment};
+use crate::record::{nps_group, Document, Role, ScoreKind, Segment};
 use quotes::pick_quotes;
 
 /// A theme known to the run: from the codebook or discovered.
@@ -45,18 +45,24 @@ pub struct Tables {
 }
 
 /// NPS = %promoters − %detractors over respondents with an NPS score (the report's overall
-/// NPS uses it too, so the two never disagree).
+/// NPS uses it too, so the two never disagree). Bands are `record::nps_group`'s, as in
+/// `documents.nps_group`.
 pub(crate) fn nps<'a>(scores: impl Iterator<Item = &'a f64>) -> Option<f64> {
     let (mut n, mut pro, mut det) = (0f64, 0f64, 0f64);
     for s in scores {
         n += 1.0;
-        if *s >= 9.0 {
-            pro += 1.0;
-        } else if *s <= 6.0 {
-            det += 1.0;
+        match nps_group(*s) {
+            "promoter" => pro += 1.0,
+            "detractor" => det += 1.0,
+            _ => {}
         }
     }
     (n > 0.0).then(|| 100.0 * (pro - det) / n)
+}
+
+/// How many of `scores` are detractors.
+fn detractors<'a>(scores: impl Iterator<Item = &'a f64>) -> usize {
+    scores.filter(|s| nps_group(**s) == "detractor").count()
 }
 
 fn round2(v: f64) -> f64 {
@@ -118,7 +124,7 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
     let nps_all = nps(nps_of.values());
     let detractor_rate = {
         let n = nps_of.len() as f64;
-        (n > 0.0).then(|| nps_of.values().filter(|s| **s <= 6.0).count() as f64 / n)
+        (n > 0.0).then(|| detractors(nps_of.values()) as f64 / n)
     };
     let stage_order: Vec<String> = inp.stages.items.iter().map(|i| i.id.clone()).collect();
     let theme_order: Vec<String> = inp.themes.iter().map(|t| t.id.clone()).collect();
@@ -273,7 +279,7 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
             .collect();
         let lift = match (detractor_rate, scored.is_empty()) {
             (Some(base), false) if base > 0.0 => Some(round2(
-                scored.iter().filter(|s| ***s <= 6.0).count() as f64 / scored.len() as f64 / base,
+                detractors(scored.iter().copied()) as f64 / scored.len() as f64 / base,
             )),
             _ => None,
         };
@@ -505,4 +511,24 @@ struct DriverCols {
     nps_mentioners: Vec<Option<f64>>,
     nps_impact: Vec<Option<f64>>,
     lift: Vec<Option<f64>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Fractional scores (averaged panels, "6,5" with a decimal comma) fall in the same band
+    /// in NPS, detractor rates and `documents.nps_group`.
+    #[test]
+    fn nps_bands_match_the_documents_nps_group() {
+        let scores = [6.5, 8.9, 9.0, 10.0];
+        let groups: Vec<&str> = scores
+            .iter()
+            .map(|s| crate::record::nps_group(*s))
+            .collect();
+        assert_eq!(groups, ["detractor", "passive", "promoter", "promoter"]);
+        // 2 promoters, 1 detractor of 4.
+        assert_eq!(nps(scores.iter()), Some(25.0));
+        assert_eq!(detractors(scores.iter()), 1);
+    }
 }
