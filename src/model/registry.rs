@@ -132,13 +132,20 @@ impl ModelsConfig {
             .filter(|d| looks_complete(d))
     }
 
-    /// [`fetch`] into this configuration's cache.
+    /// [`fetch`] into this configuration's cache, from its hub endpoint.
     pub fn fetch(&self, id: &str) -> Result<PathBuf> {
         let cache = self.cache().ok_or_else(|| ModelError::NotFound {
             id: id.to_string(),
             searched: NO_CACHE.to_string(),
         })?;
-        fetch(id, &cache, self.endpoint.clone())
+        fetch_printing(id, &cache, &self.fetch_options())
+    }
+
+    fn fetch_options(&self) -> FetchOptions {
+        FetchOptions {
+            endpoint: self.endpoint.clone(),
+            ..FetchOptions::default()
+        }
     }
 
     /// Directory of the configured encoder (see [`resolve_model_dir`] for the order),
@@ -159,8 +166,7 @@ impl ModelsConfig {
     /// convention `HF_HUB_OFFLINE=1` says the machine is offline.
     pub fn may_fetch(&self) -> bool {
         let offline = std::env::var("HF_HUB_OFFLINE")
-            .map(|v| matches!(v.trim(), "1" | "true" | "TRUE" | "yes"))
-            .unwrap_or(false);
+            .is_ok_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"));
         self.auto_fetch && !offline
     }
 
@@ -180,11 +186,7 @@ impl ModelsConfig {
                      models.auto_fetch = false or HF_HUB_OFFLINE=1 stay offline)",
                     cache.display()
                 );
-                let opts = FetchOptions {
-                    endpoint: self.endpoint.clone(),
-                    ..FetchOptions::default()
-                };
-                match fetch_with(&id, &cache, &opts) {
+                match fetch_with(&id, &cache, &self.fetch_options()) {
                     Ok(report) => {
                         for (file, sha, _) in &report.files {
                             tracing::info!("{id}: {file} sha256 {sha}");
@@ -304,12 +306,12 @@ pub struct FetchReport {
 
 /// Downloads `repo_id` into `cache_dir/<org--name>` and returns that directory, printing which
 /// files were verified against the manifest's sha256 (the others are recorded only).
-pub fn fetch(repo_id: &str, cache_dir: &Path, endpoint: Option<String>) -> Result<PathBuf> {
-    let opts = FetchOptions {
-        endpoint,
-        ..FetchOptions::default()
-    };
-    let report = fetch_with(repo_id, cache_dir, &opts)?;
+pub fn fetch(repo_id: &str, cache_dir: &Path) -> Result<PathBuf> {
+    fetch_printing(repo_id, cache_dir, &FetchOptions::default())
+}
+
+fn fetch_printing(repo_id: &str, cache_dir: &Path, opts: &FetchOptions) -> Result<PathBuf> {
+    let report = fetch_with(repo_id, cache_dir, opts)?;
     for (file, sha, verified) in &report.files {
         let status = if *verified {
             "verified"

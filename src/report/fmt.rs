@@ -24,7 +24,8 @@ pub fn esc(s: &str) -> String {
 /// `<`, `>` and `&` are written as JSON escapes (only strings can contain them). U+2028/2029
 /// are escaped too, for tools that splice the text into JavaScript source.
 pub fn json_for_script(value: &serde_json::Value) -> String {
-    let raw = serde_json::to_string(value).expect("serialising a JSON value cannot fail");
+    // `Value`'s Display is its compact JSON and cannot fail.
+    let raw = value.to_string();
     let mut out = String::with_capacity(raw.len() + 16);
     for c in raw.chars() {
         match c {

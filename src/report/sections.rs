@@ -400,17 +400,16 @@ fn rejects(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
         );
     }
     h.push_str("</tbody></table></div>\n");
+    let shown_of = |shown: usize, total: &str| {
+        t.shown_of
+            .replace("{shown}", &shown.to_string())
+            .replace("{total}", total)
+    };
     if r.reasons_total > r.by_reason.len() {
-        let note = t
-            .shown_of
-            .replace("{shown}", &r.by_reason.len().to_string())
-            .replace("{total}", &r.reasons_total.to_string());
+        let note = shown_of(r.by_reason.len(), &r.reasons_total.to_string());
         w!(h, "<p class=\"note\">{}</p>\n", esc(&note));
     }
-    let note = t
-        .shown_of
-        .replace("{shown}", &r.examples.len().to_string())
-        .replace("{total}", &int(r.total, lang));
+    let note = shown_of(r.examples.len(), &int(r.total, lang));
     w!(
         h,
         "<h4>{} <span class=\"count\">({})</span></h4>\n<div class=\"scroll\"><table class=\"facts rejects\">\n<thead><tr>\
