@@ -1,17 +1,29 @@
 #!/usr/bin/env bash
-# Runs palaute's evaluation on the public development sets in ../shared/eval (not part of the
-# repository) and prints the figures recorded in README.md's "Evaluation" section.
+# Runs palaute's evaluation: the held-out sets in eval/heldout (written for palaute apart from
+# its training data, see eval/heldout/README.md), cross-validation on the training data, and
+# the public development sets in ../shared/eval (not part of the repository). Prints the
+# figures recorded in README.md's "Evaluation" section.
 # Usage: eval/run.sh [MODEL_DIR]   (default: $PALAUTE_MODEL_DIR, else the palaute model cache)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 EVAL=${PALAUTE_EVAL_DIR:-../shared/eval}
-if [[ ! -d $EVAL ]]; then
-  echo "SKIP: no evaluation data at $EVAL (set PALAUTE_EVAL_DIR)" >&2
-  exit 0
-fi
 [[ $# -ge 1 ]] && export PALAUTE_MODEL_DIR=$1
 cargo build --quiet
 P=${CARGO_TARGET_DIR:-target}/debug/palaute
+# Held-out: decisions are made on these (overall, per language, parity gap).
+for task in sentiment themes stages; do
+  $P eval -q --task $task eval/heldout/fi.csv eval/heldout/sv.csv eval/heldout/en.csv
+  echo
+done
+# What the heads learned of their own training data's style (5-fold, split by text).
+for task in sentiment themes stages; do
+  $P eval -q --task $task --cv 5
+  echo
+done
+if [[ ! -d $EVAL ]]; then
+  echo "SKIP: no public evaluation data at $EVAL (set PALAUTE_EVAL_DIR)" >&2
+  exit 0
+fi
 for set in xed_fi xed_sv xlmt_umsab; do
   $P eval -q --task sentiment "$EVAL/$set/test.csv"
   echo

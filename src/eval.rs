@@ -3,16 +3,21 @@
 //! `<name>-<n>-<lang>`) the share of sentences that get the same label in every language.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::classify::codebook::OTHER;
 use crate::classify::codebook::{Codebook, CodebookKind};
+use crate::classify::head::Inputs;
 use crate::classify::prototype::Prototypes;
-use crate::classify::training::{self, normalise_sentiment_label, Labelled, SENTIMENT_LABELS};
+use crate::classify::training::{
+    self, normalise_sentiment_label, Labelled, NO_STAGE, SENTIMENT_LABELS,
+};
 use crate::classify::{Classifier, ClassifyError};
 use crate::error::Error;
-use crate::model::{TextEncoder, TransformerEncoder};
+use crate::model::{Embeddings, TextEncoder, TransformerEncoder};
+use sha2::Digest;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -42,8 +47,38 @@ pub struct EvalReport {
     pub macro_f1: f64,
     pub per_label: Vec<LabelScore>,
     pub per_lang: BTreeMap<String, (usize, f64, f64)>,
+    /// Best minus worst of fi/sv/en: (accuracy, macro-F1).
+    pub parity_gap: Option<(f64, f64)>,
     /// Parallel files: share of sentence ids whose languages all got the same label.
     pub cross_language_agreement: Option<f64>,
+    /// Every row's gold and predicted label (`--predictions`), for reading the errors.
+    #[serde(skip)]
+    pub predictions: Vec<Prediction>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Prediction {
+    pub id: String,
+    pub lang: String,
+    pub gold: String,
+    pub predicted: String,
+    pub correct: bool,
+    pub text: String,
+}
+
+impl EvalReport {
+    /// The rows' predictions as CSV (`id,lang,gold,predicted,correct,text`).
+    pub fn write_predictions(&self, path: &Path) -> Result<(), Error> {
+        let io = |e: std::io::Error| Error::Io {
+            path: path.to_path_buf(),
+            source: e,
+        };
+        let mut w = csv::Writer::from_path(path).map_err(|e| io(e.into()))?;
+        for p in &self.predictions {
+            w.serialize(p).map_err(|e| io(e.into()))?;
+        }
+        w.flush().map_err(io)
+    }
 }
 
 /// Accuracy, macro-F1 and per-label scores of predictions against gold labels.
@@ -142,7 +177,7 @@ fn sentiment_classes(gold: &BTreeSet<&str>, path: &Path) -> Result<Vec<usize>, C
 /// `codebook` (a built-in name or a TOML path), for themes and stages.
 pub fn run(
     config: &crate::Config,
-    labels: &Path,
+    labels: &[PathBuf],
     task: EvalTask,
     codebook: Option<&str>,
     encoder: &TransformerEncoder,
@@ -151,7 +186,7 @@ pub fn run(
         (None, _) => None,
         (Some(_), EvalTask::Sentiment) => {
             return Err(Error::Config {
-                path: labels.to_path_buf(),
+                path: labels.first().cloned().unwrap_or_default(),
                 message: "--codebook applies to --task themes or stages, not sentiment".into(),
             }
             .into())
@@ -168,20 +203,43 @@ pub fn run(
     evaluate(labels, task, &classifier, encoder, zero_shot.as_ref())
 }
 
+/// Scores the rows of `paths` together (e.g. one file per language), so the report has
+/// overall and per-language figures and the parity gap.
 pub fn evaluate(
-    path: &Path,
+    paths: &[PathBuf],
     task: EvalTask,
     classifier: &Classifier,
     encoder: &dyn TextEncoder,
     zero_shot: Option<&Codebook>,
 ) -> Result<EvalReport, ClassifyError> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    let rows = training::read_labelled_csv(&text, path)?;
+    // A file may label each text for several tasks (`sentiment,themes,stage`); else `label`.
+    let column = match task {
+        EvalTask::Sentiment => "sentiment",
+        EvalTask::Themes => "themes",
+        EvalTask::Stages => "stage",
+    };
+    let mut rows = Vec::new();
+    for file in paths {
+        let text = std::fs::read_to_string(file).map_err(|e| Error::Io {
+            path: file.to_path_buf(),
+            source: e,
+        })?;
+        rows.extend(training::read_labelled_columns(
+            &text,
+            file,
+            &[column, "label"],
+        )?);
+    }
+    // Errors about the set as a whole name its first file.
+    let path = paths.first().map_or(Path::new(""), |p| p.as_path());
     let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
     let emb = encoder.embed(&texts, crate::classify::FEATURES)?;
+    let row_langs: Vec<&str> = rows.iter().map(|r| r.lang.as_str()).collect();
+    let inputs = Inputs {
+        emb: &emb,
+        texts: &texts,
+        langs: &row_langs,
+    };
     let gold: Vec<String> = rows
         .iter()
         .map(|r| {
@@ -196,7 +254,7 @@ pub fn evaluate(
     let (method, pred): (String, Vec<String>) = match task {
         EvalTask::Sentiment => {
             let allowed = sentiment_classes(&gold_set, path)?;
-            let probs = classifier.sentiment_probs(&texts, &emb)?;
+            let probs = classifier.sentiment_probs(&inputs)?;
             let pred = probs
                 .iter()
                 .map(|p| {
@@ -219,13 +277,12 @@ pub fn evaluate(
             if zero_shot.is_none()
                 && gold_set
                     .iter()
-                    .all(|g| known.iter().any(|k| k == g) || *g == crate::classify::codebook::OTHER)
+                    .all(|g| known.iter().any(|k| k == g) || *g == OTHER || *g == NO_STAGE)
             {
-                let langs: Vec<&str> = rows.iter().map(|r| r.lang.as_str()).collect();
                 let probs = if task == EvalTask::Themes {
-                    classifier.theme_probs(&emb, &langs)
+                    classifier.theme_probs(&inputs)
                 } else {
-                    classifier.stage_probs(&emb, &langs)
+                    classifier.stage_probs(&inputs)
                 };
                 let pred = probs
                     .iter()
@@ -233,11 +290,8 @@ pub fn evaluate(
                         if task == EvalTask::Themes {
                             classifier.assign_themes(p).0[0].clone()
                         } else {
-                            let j = p
-                                .iter()
-                                .enumerate()
-                                .fold(0, |b, (j, v)| if *v > p[b] { j } else { b });
-                            known[j].clone()
+                            let stage = classifier.assign_stage(p).0;
+                            stage.unwrap_or_else(|| NO_STAGE.to_string())
                         }
                     })
                     .collect();
@@ -295,8 +349,37 @@ pub fn evaluate(
             }
         }
     };
+    Ok(report(
+        paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(" + "),
+        task,
+        method,
+        &rows,
+        &gold,
+        &pred,
+    ))
+}
+
+/// Scores of `pred` against `gold` (one per row of `rows`), overall and per language.
+fn report(
+    file: String,
+    task: EvalTask,
+    method: String,
+    rows: &[Labelled],
+    gold: &[String],
+    pred: &[String],
+) -> EvalReport {
     let g: Vec<&str> = gold.iter().map(String::as_str).collect();
-    let p: Vec<&str> = pred.iter().map(String::as_str).collect();
+    // Several gold themes: the top theme is right when it is any of them.
+    let p: Vec<&str> = pred
+        .iter()
+        .zip(rows)
+        .zip(&g)
+        .map(|((p, r), g)| if r.labels.contains(p) { *g } else { p.as_str() })
+        .collect();
     let (accuracy, macro_f1, per_label) = score(&g, &p);
     let mut per_lang = BTreeMap::new();
     let langs: BTreeSet<&str> = rows.iter().map(|r| r.lang.as_str()).collect();
@@ -307,8 +390,9 @@ pub fn evaluate(
         let (a, f, _) = score(&gl, &pl);
         per_lang.insert(lang.to_string(), (idx.len(), a, f));
     }
-    Ok(EvalReport {
-        file: path.display().to_string(),
+    let parity_gap = parity_gap(&per_lang);
+    EvalReport {
+        file,
         task,
         method,
         rows: rows.len(),
@@ -316,8 +400,127 @@ pub fn evaluate(
         macro_f1,
         per_label,
         per_lang,
-        cross_language_agreement: agreement(&rows, &p),
-    })
+        parity_gap,
+        cross_language_agreement: agreement(rows, &p),
+        predictions: rows
+            .iter()
+            .zip(&g)
+            .zip(&p)
+            .map(|((r, g), p)| Prediction {
+                id: r.id.clone(),
+                lang: r.lang.clone(),
+                gold: r.labels.join("|"),
+                predicted: p.to_string(),
+                correct: g == p,
+                text: r.text.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// `palaute eval --cv K`: K-fold cross-validation of `task`'s head on the training data it is
+/// built from (the shipped examples and the configured codebook). Rows are split by their
+/// text, so a text repeated for weight never sits on both sides. These figures show what the
+/// head learned of its own data's style; held-out sets written apart from it are the measure
+/// of generalisation.
+pub fn cross_validate(
+    config: &crate::Config,
+    task: EvalTask,
+    folds: usize,
+    encoder: &dyn TextEncoder,
+) -> Result<EvalReport, ClassifyError> {
+    let folds = folds.max(2);
+    let (rows, labels, multi) = crate::classify::training_set(&config.classify, task)?;
+    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    let langs: Vec<&str> = rows.iter().map(|r| r.lang.as_str()).collect();
+    let emb = encoder.embed(&texts, crate::classify::FEATURES)?;
+    let fold_of: Vec<usize> = texts
+        .iter()
+        .map(|t| {
+            let h = sha2::Sha256::digest(t.to_lowercase().as_bytes());
+            (u64::from_le_bytes(h[..8].try_into().unwrap_or_default()) % folds as u64) as usize
+        })
+        .collect();
+    let gold_of = |r: &Labelled| match task {
+        EvalTask::Themes => r.labels.first().map_or(OTHER, String::as_str).to_string(),
+        _ => r.labels.first().cloned().unwrap_or_default(),
+    };
+    let mut pred = vec![String::new(); rows.len()];
+    for fold in 0..folds {
+        let (train, test): (Vec<usize>, Vec<usize>) =
+            (0..rows.len()).partition(|i| fold_of[*i] != fold);
+        let pick = |idx: &[usize]| -> (Vec<Labelled>, Embeddings) {
+            let data = idx.iter().flat_map(|i| emb.row(*i).to_vec()).collect();
+            (
+                idx.iter().map(|i| rows[*i].clone()).collect(),
+                Embeddings { dim: emb.dim, data },
+            )
+        };
+        let (train_rows, train_emb) = pick(&train);
+        let head = crate::classify::fit_head(
+            task_name(task),
+            &train_rows,
+            &train_emb,
+            &labels,
+            multi,
+            encoder.info(),
+        )?;
+        let (_, test_emb) = pick(&test);
+        let test_texts: Vec<&str> = test.iter().map(|i| texts[*i]).collect();
+        let test_langs: Vec<&str> = test.iter().map(|i| langs[*i]).collect();
+        let probs = head.predict(&Inputs {
+            emb: &test_emb,
+            texts: &test_texts,
+            langs: &test_langs,
+        });
+        for (i, p) in test.iter().zip(probs) {
+            pred[*i] = head.top_label(&p).unwrap_or(OTHER).to_string();
+        }
+    }
+    // Each text once: a row repeated for weight is one sentence, not several.
+    let mut seen = BTreeSet::new();
+    let keep: Vec<usize> = (0..rows.len())
+        .filter(|i| seen.insert(rows[*i].text.to_lowercase()))
+        .collect();
+    let scored: Vec<Labelled> = keep.iter().map(|i| rows[*i].clone()).collect();
+    let gold: Vec<String> = scored.iter().map(gold_of).collect();
+    let pred: Vec<String> = keep.iter().map(|i| pred[*i].clone()).collect();
+    Ok(report(
+        format!("{folds}-fold cross-validation on the training data"),
+        task,
+        format!("trained head ({} training rows)", rows.len()),
+        &scored,
+        &gold,
+        &pred,
+    ))
+}
+
+pub fn task_name(task: EvalTask) -> &'static str {
+    match task {
+        EvalTask::Sentiment => "sentiment",
+        EvalTask::Themes => "themes",
+        EvalTask::Stages => "stages",
+    }
+}
+
+/// Best minus worst language (accuracy, macro-F1) among fi, sv and en, when at least two of
+/// them are in the file: how much worse palaute serves its weakest language.
+fn parity_gap(per_lang: &BTreeMap<String, (usize, f64, f64)>) -> Option<(f64, f64)> {
+    let main: Vec<(f64, f64)> = ["fi", "sv", "en"]
+        .iter()
+        .filter_map(|l| per_lang.get(*l))
+        .map(|(_, a, f)| (*a, *f))
+        .collect();
+    if main.len() < 2 {
+        return None;
+    }
+    let spread = |v: Vec<f64>| {
+        v.iter().copied().fold(f64::MIN, f64::max) - v.iter().copied().fold(f64::MAX, f64::min)
+    };
+    Some((
+        spread(main.iter().map(|x| x.0).collect()),
+        spread(main.iter().map(|x| x.1).collect()),
+    ))
 }
 
 impl std::fmt::Display for EvalReport {
@@ -336,6 +539,12 @@ impl std::fmt::Display for EvalReport {
             writeln!(
                 f,
                 "  {lang:<4} n={n:<5} accuracy {acc:.3}  macro-F1 {f1:.3}"
+            )?;
+        }
+        if let Some((a, f1)) = self.parity_gap {
+            writeln!(
+                f,
+                "language parity gap (best − worst of fi/sv/en): accuracy {a:.3}  macro-F1 {f1:.3}"
             )?;
         }
         if let Some(a) = self.cross_language_agreement {
@@ -367,6 +576,51 @@ mod tests {
             err.contains("themes.csv") && err.contains("--task"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn any_gold_theme_counts_and_the_parity_gap_spans_fi_sv_en() {
+        let row = |lang: &str, labels: &[&str]| Labelled {
+            id: format!("{lang}-{}", labels.join("")),
+            text: "x".into(),
+            lang: lang.into(),
+            labels: labels.iter().map(|l| l.to_string()).collect(),
+            aspect: None,
+        };
+        let rows = [
+            row("fi", &["billing_errors", "communication"]),
+            row("fi", &["delivery"]),
+            row("en", &["delivery"]),
+            row("en", &["other"]),
+            row("de", &["other"]),
+        ];
+        let gold: Vec<String> = rows.iter().map(|r| r.labels[0].clone()).collect();
+        // The second theme of the first row is right; fi 2/2 vs en 1/2; German is not in the gap.
+        let pred: Vec<String> = ["communication", "delivery", "delivery", "price_value", "x"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let r = report(
+            "f".into(),
+            EvalTask::Themes,
+            "m".into(),
+            &rows,
+            &gold,
+            &pred,
+        );
+        assert_eq!(r.per_lang["fi"].1, 1.0);
+        assert_eq!(r.per_lang["en"].1, 0.5);
+        assert_eq!(r.parity_gap.map(|g| g.0), Some(0.5));
+        assert!((r.accuracy - 3.0 / 5.0).abs() < 1e-9);
+        let one_lang = report(
+            "f".into(),
+            EvalTask::Themes,
+            "m".into(),
+            &rows[..2],
+            &gold[..2],
+            &pred[..2],
+        );
+        assert_eq!(one_lang.parity_gap, None);
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod query;
 pub mod record;
 pub mod report;
 pub mod segment;
+pub mod text;
 
 pub use config::Config;
 pub use error::{Error, Result};

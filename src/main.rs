@@ -105,15 +105,26 @@ enum Command {
         #[command(flatten)]
         model: ModelArgs,
     },
-    /// Accuracy and macro-F1 of sentiment, themes or stages against a labelled CSV.
+    /// Accuracy and macro-F1 of sentiment, themes or stages against a labelled CSV, or
+    /// cross-validated on the training data (--cv).
     Eval {
-        /// Labelled CSV: columns id,text,lang,label[,aspect].
-        labels: PathBuf,
+        /// Labelled CSV: columns id,text,lang and label (or sentiment / themes / stage,
+        /// one column per task).
+        /// Several files are scored as one set (e.g. one file per language).
+        #[arg(required_unless_present = "cv")]
+        labels: Vec<PathBuf>,
+        /// K-fold cross-validation of the task's head on its own training data instead of
+        /// a labelled file.
+        #[arg(long, value_name = "K", conflicts_with_all = ["labels", "codebook"])]
+        cv: Option<usize>,
         #[arg(long, value_enum, default_value = "sentiment")]
         task: EvalTask,
         /// Print the full report as JSON.
         #[arg(long)]
         json: bool,
+        /// Also write every row's gold and predicted label to this CSV.
+        #[arg(long, value_name = "CSV")]
+        predictions: Option<PathBuf>,
         /// Score themes/stages zero-shot against this codebook (TOML; its ids are the gold
         /// labels, its names in several languages are the prototypes) instead of the
         /// configured heads. A path, or the name of a built-in codebook.
@@ -333,13 +344,21 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
         }
         Command::Eval {
             labels,
+            cv,
             task,
             json,
+            predictions,
             codebook,
             model,
         } => {
             let encoder = load_encoder(&config, model)?;
-            let report = palaute::eval::run(&config, labels, *task, codebook.as_deref(), &encoder)?;
+            let report = match cv {
+                Some(k) => palaute::eval::cross_validate(&config, *task, *k, &encoder)?,
+                None => palaute::eval::run(&config, labels, *task, codebook.as_deref(), &encoder)?,
+            };
+            if let Some(path) = predictions {
+                report.write_predictions(path)?;
+            }
             if *json {
                 emit(format!("{}\n", serde_json::to_string_pretty(&report)?))?;
             } else {

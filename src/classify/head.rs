@@ -10,6 +10,7 @@ use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use serde::{Deserialize, Serialize};
 
+use super::lexical::{LexicalSpec, Sparse};
 use crate::model::{dot, softmax, Embeddings, ModelInfo};
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +52,54 @@ pub struct LinearHead {
     /// Multi-label: probability at which each label is assigned (calibrated by cross-validation).
     pub thresholds: Vec<f32>,
     pub training_rows: usize,
+    /// Weights over the texts' lexical features, when the head uses them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lexical: Option<LexicalWeights>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LexicalWeights {
+    pub spec: LexicalSpec,
+    /// `labels.len() × spec.buckets`, row-major.
+    pub weights: Vec<f32>,
+}
+
+/// What a head reads of each row: the embedding, and for lexical features the text and its
+/// language.
+pub struct Inputs<'a> {
+    pub emb: &'a Embeddings,
+    pub texts: &'a [&'a str],
+    pub langs: &'a [&'a str],
+}
+
+impl Inputs<'_> {
+    fn lexical(&self, spec: &LexicalSpec) -> Vec<Sparse> {
+        use rayon::prelude::*;
+        (0..self.emb.len())
+            .into_par_iter()
+            .map(|i| {
+                let lang = self.langs.get(i).copied().unwrap_or_default();
+                spec.features(self.texts.get(i).copied().unwrap_or_default(), lang)
+            })
+            .collect()
+    }
+
+    /// Embedding and lexical features side by side, as the optimiser sees them.
+    fn dense(&self, spec: Option<&LexicalSpec>) -> Embeddings {
+        let Some(spec) = spec else {
+            return self.emb.clone();
+        };
+        let d = self.emb.dim + spec.buckets;
+        let mut data = vec![0f32; self.emb.len() * d];
+        for (i, (row, lex)) in self.emb.rows().zip(self.lexical(spec)).enumerate() {
+            let out = &mut data[i * d..(i + 1) * d];
+            out[..self.emb.dim].copy_from_slice(row);
+            for (b, v) in lex {
+                out[self.emb.dim + b as usize] = v;
+            }
+        }
+        Embeddings { dim: d, data }
+    }
 }
 
 /// Identity of an encoder's weights (the safetensors hash, else all files).
@@ -76,6 +125,8 @@ pub struct TrainOptions {
     /// L2 penalty on the weights: a few hundred examples in 384 dimensions are separable, and
     /// without it the head becomes certain of everything.
     pub l2: f64,
+    /// Lexical features next to the embedding (see `lexical`), or the embedding alone.
+    pub lexical: Option<LexicalSpec>,
 }
 
 impl Default for TrainOptions {
@@ -85,6 +136,7 @@ impl Default for TrainOptions {
             learning_rate: 0.05,
             weight_decay: 0.0,
             l2: 1.0,
+            lexical: None,
         }
     }
 }
@@ -100,39 +152,100 @@ impl LinearHead {
     pub fn train(
         task: &str,
         labels: Vec<String>,
-        x: &Embeddings,
+        inputs: &Inputs,
         y: &Targets,
         encoder: &ModelInfo,
         opts: &TrainOptions,
     ) -> Result<Self, HeadError> {
-        let (weights, bias) = fit(task, labels.len(), x, y, opts)?;
+        let x = inputs.dense(opts.lexical.as_ref());
+        let k = labels.len();
+        let (weights, bias) = fit(task, k, &x, y, opts)?;
         let multi_label = matches!(y, Targets::Multi(_));
-        let mut head = LinearHead {
-            task: task.to_string(),
-            multi_label,
-            encoder_id: encoder.id.clone(),
-            encoder_sha256: encoder_hash(encoder),
-            dim: x.dim,
-            weights,
-            bias,
-            thresholds: vec![0.5; labels.len()],
-            training_rows: x.len(),
-            labels,
-        };
+        let mut head = LinearHead::dense(task, labels, multi_label, x.dim, weights, bias);
         if let Targets::Multi(rows) = y {
-            head.thresholds = calibrate(task, x, rows, head.labels.len(), opts)?;
+            head.thresholds = calibrate(task, &x, rows, k, opts)?;
+        }
+        head.encoder_id = encoder.id.clone();
+        head.encoder_sha256 = encoder_hash(encoder);
+        head.training_rows = x.len();
+        // Split the stacked weights back into the embedding part and the lexical part.
+        if let Some(spec) = opts.lexical {
+            let (d, b) = (inputs.emb.dim, spec.buckets);
+            let mut emb_w = Vec::with_capacity(k * d);
+            let mut lex_w = Vec::with_capacity(k * b);
+            for row in head.weights.chunks_exact(d + b) {
+                emb_w.extend_from_slice(&row[..d]);
+                lex_w.extend_from_slice(&row[d..]);
+            }
+            head.weights = emb_w;
+            head.dim = d;
+            head.lexical = Some(LexicalWeights {
+                spec,
+                weights: lex_w,
+            });
         }
         Ok(head)
     }
 
+    /// The label a row's probabilities `p` give: the most probable one (multi-label: if it
+    /// passes its threshold, else none).
+    pub fn top_label(&self, p: &[f32]) -> Option<&str> {
+        let j = p
+            .iter()
+            .enumerate()
+            .fold(0, |b, (j, v)| if *v > p[b] { j } else { b });
+        let passes = !self.multi_label || p.get(j) >= self.thresholds.get(j);
+        passes
+            .then(|| self.labels.get(j).map(String::as_str))
+            .flatten()
+    }
+
+    /// A head over plain feature vectors, before it is tied to an encoder.
+    fn dense(
+        task: &str,
+        labels: Vec<String>,
+        multi_label: bool,
+        dim: usize,
+        weights: Vec<f32>,
+        bias: Vec<f32>,
+    ) -> Self {
+        LinearHead {
+            task: task.to_string(),
+            thresholds: vec![0.5; labels.len()],
+            labels,
+            multi_label,
+            encoder_id: String::new(),
+            encoder_sha256: String::new(),
+            dim,
+            weights,
+            bias,
+            training_rows: 0,
+            lexical: None,
+        }
+    }
+
     /// Probabilities per row: softmax (single-label) or sigmoid per label (multi-label).
-    pub fn predict(&self, x: &Embeddings) -> Vec<Vec<f32>> {
+    pub fn predict(&self, inputs: &Inputs) -> Vec<Vec<f32>> {
+        let lex = self.lexical.as_ref().map(|l| (l, inputs.lexical(&l.spec)));
+        self.predict_rows(inputs.emb, |i, j| {
+            lex.as_ref().map_or(0.0, |(l, feats)| {
+                let w = &l.weights[j * l.spec.buckets..(j + 1) * l.spec.buckets];
+                feats[i].iter().map(|(b, v)| w[*b as usize] * v).sum()
+            })
+        })
+    }
+
+    /// Probabilities from the embedding part plus `extra(row, label)` on the logits.
+    fn predict_rows(&self, x: &Embeddings, extra: impl Fn(usize, usize) -> f32) -> Vec<Vec<f32>> {
         let k = self.labels.len();
         x.rows()
-            .map(|row| {
+            .enumerate()
+            .map(|(i, row)| {
                 let logits: Vec<f32> = (0..k)
                     .map(|j| {
-                        self.bias[j] + dot(&self.weights[j * self.dim..(j + 1) * self.dim], row)
+                        self.bias[j]
+                            + dot(&self.weights[j * self.dim..(j + 1) * self.dim], row)
+                            + extra(i, j)
                     })
                     .collect();
                 if self.multi_label {
@@ -163,6 +276,9 @@ impl LinearHead {
         }
         if head.weights.len() != head.labels.len() * head.dim
             || head.bias.len() != head.labels.len()
+            || head.lexical.as_ref().is_some_and(|l| {
+                l.spec.buckets == 0 || l.weights.len() != head.labels.len() * l.spec.buckets
+            })
         {
             return Err(file_err(path, "weights do not match labels × dim"));
         }
@@ -359,19 +475,8 @@ fn calibrate(
         };
         let y = Targets::Multi(train.iter().map(|i| rows[*i].clone()).collect());
         let (weights, bias) = fit(task, k, &sub(&train), &y, opts)?;
-        let probe = LinearHead {
-            task: task.into(),
-            labels: vec![String::new(); k],
-            multi_label: true,
-            encoder_id: String::new(),
-            encoder_sha256: String::new(),
-            dim: x.dim,
-            weights,
-            bias,
-            thresholds: vec![],
-            training_rows: 0,
-        };
-        for (i, p) in test.iter().zip(probe.predict(&sub(&test))) {
+        let probe = LinearHead::dense(task, vec![String::new(); k], true, x.dim, weights, bias);
+        for (i, p) in test.iter().zip(probe.predict_rows(&sub(&test), |_, _| 0.0)) {
             held_probs[*i] = p;
         }
     }
@@ -430,7 +535,68 @@ mod tests {
             bias: vec![0.0; labels.len()],
             thresholds: vec![0.5; labels.len()],
             training_rows: 3,
+            lexical: None,
         }
+    }
+
+    #[test]
+    fn lexical_features_carry_the_words_and_survive_saving() {
+        use crate::model::tiny::{write_tiny_model, TinyArch, TinySpec};
+        use crate::model::{EncoderConfig, TextEncoder, TransformerEncoder};
+        let dir = tempfile::tempdir().unwrap();
+        write_tiny_model(dir.path(), &TinySpec::new(TinyArch::Bert)).unwrap();
+        let enc = TransformerEncoder::load(dir.path(), &EncoderConfig::default()).unwrap();
+        // A tiny random encoder's vectors mean nothing: whatever is learned is in the words.
+        let train = [
+            ("Lasku oli väärin.", 0),
+            ("Laskussa oli virhe taas.", 0),
+            ("Laskutus meni pieleen.", 0),
+            ("Toimitus myöhästyi.", 1),
+            ("Toimituksen kanssa ongelmia.", 1),
+            ("Paketin toimitus kesti viikon.", 1),
+        ];
+        let test = [
+            ("Väärä lasku!", "billing"),
+            ("Laskuun tuli virhe.", "billing"),
+            ("Toimitusaika oli pitkä.", "delivery"),
+            ("Toimitukset myöhässä.", "delivery"),
+        ];
+        let inputs = |texts: &[&'static str]| -> (Embeddings, Vec<&'static str>) {
+            (
+                enc.embed(texts, crate::classify::FEATURES).unwrap(),
+                vec!["fi"; texts.len()],
+            )
+        };
+        let texts: Vec<&str> = train.iter().map(|t| t.0).collect();
+        let (emb, langs) = inputs(&texts);
+        let y = Targets::Single(train.iter().map(|t| t.1).collect());
+        let opts = TrainOptions {
+            lexical: Some(LexicalSpec::default()),
+            ..TrainOptions::default()
+        };
+        let labels = vec!["billing".to_string(), "delivery".to_string()];
+        let x = Inputs {
+            emb: &emb,
+            texts: &texts,
+            langs: &langs,
+        };
+        let head = LinearHead::train("stages", labels, &x, &y, enc.info(), &opts).unwrap();
+        assert_eq!(head.dim, emb.dim);
+        let texts: Vec<&str> = test.iter().map(|t| t.0).collect();
+        let (emb, langs) = inputs(&texts);
+        let x = Inputs {
+            emb: &emb,
+            texts: &texts,
+            langs: &langs,
+        };
+        let probs = head.predict(&x);
+        for ((text, gold), p) in test.iter().zip(&probs) {
+            assert_eq!(head.top_label(p), Some(*gold), "{text}: {p:?}");
+        }
+        let path = dir.path().join("head.json");
+        head.save(&path).unwrap();
+        let loaded = LinearHead::load(&path, enc.info()).unwrap();
+        assert_eq!(loaded.predict(&x), probs);
     }
 
     #[test]

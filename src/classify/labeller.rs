@@ -7,11 +7,11 @@
 use std::path::Path;
 
 use super::codebook::Codebook;
-use super::head::LinearHead;
+use super::head::{Inputs, LinearHead};
 use super::prototype::Prototypes;
-use super::trainer::codebook_labels;
+use super::trainer::task_labels;
 use super::{train_head, training, ClassifyError};
-use crate::model::{Embeddings, TextEncoder};
+use crate::model::TextEncoder;
 
 pub enum Labeller {
     Head(LinearHead),
@@ -28,8 +28,8 @@ impl Labeller {
         encoder: &dyn TextEncoder,
         cache: Option<&Path>,
     ) -> Result<Self, ClassifyError> {
-        let labels = codebook_labels(cb, multi);
-        let rows = training::codebook_rows(cb);
+        let rows = training::codebook_rows(cb)?;
+        let labels = task_labels(cb, multi, &rows);
         let bare: Vec<&str> = labels
             .iter()
             .filter(|l| !rows.iter().any(|r| r.labels.contains(l)))
@@ -75,10 +75,10 @@ impl Labeller {
 
     /// Probabilities of each label for each row; `langs` are the rows' languages (zero-shot
     /// centres the batch by language).
-    pub fn probs(&self, emb: &Embeddings, langs: &[&str]) -> Vec<Vec<f32>> {
+    pub fn probs(&self, inputs: &Inputs) -> Vec<Vec<f32>> {
         match self {
-            Labeller::Head(h) => h.predict(emb),
-            Labeller::ZeroShot(p) => p.zero_shot(emb, langs),
+            Labeller::Head(h) => h.predict(inputs),
+            Labeller::ZeroShot(p) => p.zero_shot(inputs.emb, inputs.langs),
         }
     }
 
@@ -128,7 +128,11 @@ mod tests {
         assert_eq!(zs.threshold(0), 0.5);
         let texts = ["the invoice was wrong", "waiting for an hour", "ok"];
         let emb = enc.embed(&texts, crate::classify::FEATURES).unwrap();
-        let probs = zs.probs(&emb, &["en", "en", "en"]);
+        let probs = zs.probs(&Inputs {
+            emb: &emb,
+            texts: &texts,
+            langs: &["en", "en", "en"],
+        });
         assert_eq!(probs.len(), 3);
         for p in probs {
             assert_eq!(p.len(), 2);

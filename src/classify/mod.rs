@@ -7,6 +7,7 @@ pub mod codebook;
 mod config;
 pub mod head;
 pub mod labeller;
+pub mod lexical;
 pub mod prototype;
 pub mod rootcause;
 mod sentiment;
@@ -15,7 +16,7 @@ pub mod training;
 
 pub use config::ClassifyConfig;
 pub use sentiment::{document_sentiment, score_prior};
-pub use trainer::{heads_cache_dir, train_from_file, train_head};
+pub use trainer::{fit_head, heads_cache_dir, train_from_file, train_head, training_set};
 
 use std::path::PathBuf;
 
@@ -23,10 +24,10 @@ use crate::error::Error;
 use crate::model::{Embeddings, InputKind, TextEncoder, TransformerEncoder};
 use crate::record::{DocKind, Document, Role, Segment};
 use codebook::{Codebook, CodebookKind, OTHER};
-use head::{HeadError, LinearHead};
+use head::{HeadError, Inputs, LinearHead};
 use labeller::Labeller;
 use sentiment::SentimentSource;
-use training::SENTIMENT_LABELS;
+use training::{NO_STAGE, SENTIMENT_LABELS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClassifyError {
@@ -115,25 +116,21 @@ impl Classifier {
     }
 
     /// Probabilities of negative/neutral/positive for each row.
-    pub fn sentiment_probs(
-        &self,
-        texts: &[&str],
-        emb: &Embeddings,
-    ) -> Result<Vec<[f32; 3]>, ClassifyError> {
-        self.sentiment.probs(texts, emb)
+    pub fn sentiment_probs(&self, inputs: &Inputs) -> Result<Vec<[f32; 3]>, ClassifyError> {
+        self.sentiment.probs(inputs)
     }
 
-    /// Theme probabilities of rows in languages `langs` (zero-shot codebooks use them).
-    pub fn theme_probs(&self, emb: &Embeddings, langs: &[&str]) -> Vec<Vec<f32>> {
-        self.theme_model.probs(emb, langs)
+    /// Theme probabilities of each row.
+    pub fn theme_probs(&self, inputs: &Inputs) -> Vec<Vec<f32>> {
+        self.theme_model.probs(inputs)
     }
 
     pub fn theme_ids(&self) -> &[String] {
         self.theme_model.labels()
     }
 
-    pub fn stage_probs(&self, emb: &Embeddings, langs: &[&str]) -> Vec<Vec<f32>> {
-        self.stage_model.probs(emb, langs)
+    pub fn stage_probs(&self, inputs: &Inputs) -> Vec<Vec<f32>> {
+        self.stage_model.probs(inputs)
     }
 
     pub fn stage_ids(&self) -> &[String] {
@@ -173,6 +170,18 @@ impl Classifier {
         )
     }
 
+    /// The most probable stage and its probability; `None` (with the probability of naming no
+    /// stage) when that is the [`NO_STAGE`] class.
+    pub fn assign_stage(&self, probs: &[f32]) -> (Option<String>, f32) {
+        let (j, p) = probs
+            .iter()
+            .copied()
+            .enumerate()
+            .fold((0, f32::MIN), |b, (j, p)| if p > b.1 { (j, p) } else { b });
+        let id = self.stage_ids().get(j).filter(|id| *id != NO_STAGE);
+        (id.cloned(), p)
+    }
+
     /// Label every segment. `emb` rows align with `segs`.
     pub fn classify(
         &self,
@@ -181,10 +190,15 @@ impl Classifier {
         emb: &Embeddings,
     ) -> Result<Vec<SegmentLabels>, ClassifyError> {
         let texts: Vec<&str> = segs.iter().map(|s| s.text.as_str()).collect();
-        let sent = self.sentiment_probs(&texts, emb)?;
         let langs: Vec<&str> = segs.iter().map(|s| s.lang.as_str()).collect();
-        let theme_p = self.theme_probs(emb, &langs);
-        let mut stage_p = self.stage_probs(emb, &langs);
+        let inputs = Inputs {
+            emb,
+            texts: &texts,
+            langs: &langs,
+        };
+        let sent = self.sentiment_probs(&inputs)?;
+        let theme_p = self.theme_probs(&inputs);
+        let mut stage_p = self.stage_probs(&inputs);
         let doc_index: std::collections::HashMap<&str, &Document> =
             docs.iter().map(|d| (d.doc_id.as_str(), d)).collect();
         let mut out = Vec::with_capacity(segs.len());
@@ -238,14 +252,7 @@ impl Classifier {
             }
             let (stage, stage_score) = match doc.and_then(|d| self.stage_from_metadata(d)) {
                 Some(s) => (Some(s), 1.0),
-                None => {
-                    let (j, p) = stage_p[i]
-                        .iter()
-                        .copied()
-                        .enumerate()
-                        .fold((0, f32::MIN), |b, (j, p)| if p > b.1 { (j, p) } else { b });
-                    (self.stage_ids().get(j).cloned(), p)
-                }
+                None => self.assign_stage(&stage_p[i]),
             };
             let negative = k == 0 && seg.role != Role::Interviewer;
             let root_cause_theme = if negative {

@@ -1,10 +1,10 @@
 //! Sentiment per segment (a head over the encoder's embeddings, or a fine-tuned
 //! sequence-classification model), the score prior for stated reasons, and document sentiment.
 
-use super::head::LinearHead;
+use super::head::{Inputs, LinearHead};
 use super::training::{self, SENTIMENT_LABELS};
 use super::{ClassifyError, SegmentLabels};
-use crate::model::{Embeddings, TransformerEncoder};
+use crate::model::TransformerEncoder;
 use crate::record::{Document, Role, Segment};
 
 /// Where segment sentiment comes from.
@@ -15,19 +15,15 @@ pub(super) enum SentimentSource {
 
 impl SentimentSource {
     /// Probabilities of negative/neutral/positive for each row.
-    pub(super) fn probs(
-        &self,
-        texts: &[&str],
-        emb: &Embeddings,
-    ) -> Result<Vec<[f32; 3]>, ClassifyError> {
+    pub(super) fn probs(&self, inputs: &Inputs) -> Result<Vec<[f32; 3]>, ClassifyError> {
         match self {
             SentimentSource::Head(h) => Ok(h
-                .predict(emb)
+                .predict(inputs)
                 .into_iter()
                 .map(|p| [p[0], p[1], p[2]])
                 .collect()),
             SentimentSource::Model(m) => {
-                let probs = m.classify(texts)?;
+                let probs = m.classify(inputs.texts)?;
                 let map: Vec<Option<usize>> = probs
                     .labels
                     .iter()

@@ -8,6 +8,34 @@ use crate::error::Error;
 
 pub const SENTIMENT_LABELS: [&str; 3] = ["negative", "neutral", "positive"];
 
+/// The stage label of a segment that names no moment of the journey ("Hyvä firma.", "I live
+/// in Turku"): a class of its own, so such a segment gets no stage instead of the nearest one.
+pub const NO_STAGE: &str = "none";
+
+/// Feedback written for palaute with all three labels (`id,text,lang,sentiment,themes,stage`):
+/// several hundred rows per language across registers (terse answers, interview turns, long
+/// mixed comments, sarcasm, negation, plain facts), both polarities per theme and hard
+/// negatives between neighbouring themes. Its themes belong to the `cx-root-causes` codebook
+/// and its stages to the `journey-b2c` map; see assets/README.md.
+const SHIPPED_FEEDBACK: [(&str, &str); 3] = [
+    (
+        "assets/training/feedback_fi.csv",
+        include_str!("../../assets/training/feedback_fi.csv"),
+    ),
+    (
+        "assets/training/feedback_sv.csv",
+        include_str!("../../assets/training/feedback_sv.csv"),
+    ),
+    (
+        "assets/training/feedback_en.csv",
+        include_str!("../../assets/training/feedback_en.csv"),
+    ),
+];
+
+/// Codebook ids whose items the shipped feedback is labelled with, and its column for them.
+const FEEDBACK_CODEBOOKS: [(&str, &str); 2] =
+    [("cx-root-causes", "themes"), ("journey-b2c", "stage")];
+
 /// The shipped sentiment examples (file, text, weight): customer feedback (fi/sv/en) plus
 /// everyday registers (dialogue, social media, messages, reviews) in fi/sv and in en and seven
 /// other languages, so the head is not tied to the phrasing of survey answers. Feedback is
@@ -47,6 +75,16 @@ pub struct Labelled {
 /// Read `id,text,lang,label[,aspect]` (label may join several with `|`). Bad rows are errors
 /// naming the file and line: a training file is small and must be right.
 pub fn read_labelled_csv(text: &str, origin: &Path) -> Result<Vec<Labelled>, Error> {
+    read_labelled_columns(text, origin, &["label"])
+}
+
+/// Like [`read_labelled_csv`], with the labels taken from the first of `label_columns` the
+/// file has: one file can label a text for several tasks (`sentiment,themes,stage`).
+pub fn read_labelled_columns(
+    text: &str,
+    origin: &Path,
+    label_columns: &[&str],
+) -> Result<Vec<Labelled>, Error> {
     let bad = |line: u64, message: String| Error::Config {
         path: origin.to_path_buf(),
         message: format!("line {line}: {message}"),
@@ -61,10 +99,14 @@ pub fn read_labelled_csv(text: &str, origin: &Path) -> Result<Vec<Labelled>, Err
         .map(|h| h.trim().to_lowercase())
         .collect();
     let col = |name: &str| headers.iter().position(|h| h == name);
-    let (Some(t), Some(l)) = (col("text"), col("label")) else {
+    let label = label_columns.iter().find_map(|c| col(c));
+    let (Some(t), Some(l)) = (col("text"), label) else {
         return Err(bad(
             1,
-            format!("needs columns text and label (found {headers:?})"),
+            format!(
+                "needs columns text and {} (found {headers:?})",
+                label_columns.join(" or ")
+            ),
         ));
     };
     let (id, lang, aspect) = (col("id"), col("lang"), col("aspect"));
@@ -98,17 +140,58 @@ pub fn read_labelled_csv(text: &str, origin: &Path) -> Result<Vec<Labelled>, Err
 /// given `k` times weighs `k`; the encoder embeds repeated texts once).
 pub fn shipped_sentiment() -> Result<Vec<Labelled>, Error> {
     let mut rows = Vec::new();
+    let feedback = shipped_feedback("sentiment")?;
     for (path, text, weight) in SHIPPED_SENTIMENT {
         for r in read_labelled_csv(text, Path::new(path))? {
             rows.extend(std::iter::repeat_n(r, weight));
         }
     }
+    // Feedback, like train.csv: the register palaute reads.
+    for r in feedback {
+        rows.extend(std::iter::repeat_n(r, SHIPPED_SENTIMENT[0].2));
+    }
     Ok(rows)
 }
 
+/// The shipped feedback rows labelled in `column` (`sentiment`, `themes` or `stage`).
+pub fn shipped_feedback(column: &str) -> Result<Vec<Labelled>, Error> {
+    let mut rows = Vec::new();
+    for (path, text) in SHIPPED_FEEDBACK {
+        rows.extend(read_labelled_columns(text, Path::new(path), &[column])?);
+    }
+    Ok(rows)
+}
+
+/// The shipped feedback rows for codebook `cb` when it is (a copy of) one of the codebooks the
+/// feedback is labelled for, as training rows in `codebook_rows`' shape: `other` → no theme,
+/// `none` → [`NO_STAGE`]. Rows naming an id the codebook lacks are left out, so an edited copy
+/// that dropped or renamed an item still trains on the rest.
+fn feedback_rows(cb: &Codebook) -> Result<Vec<Labelled>, Error> {
+    let Some((_, column)) = FEEDBACK_CODEBOOKS
+        .iter()
+        .find(|(id, _)| *id == cb.codebook.id)
+    else {
+        return Ok(Vec::new());
+    };
+    let ids = cb.ids();
+    let mut out = Vec::new();
+    for mut r in shipped_feedback(column)? {
+        r.labels.retain(|l| l != OTHER);
+        if r.labels
+            .iter()
+            .all(|l| l == NO_STAGE || ids.contains(&l.as_str()))
+        {
+            r.id = format!("feedback-{}", r.id);
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
 /// Theme examples from a codebook: every example (and description) is a positive for its
-/// item; `other` examples are negatives for every theme.
-pub fn codebook_rows(cb: &Codebook) -> Vec<Labelled> {
+/// item; `other` examples are negatives for every theme. The built-in codebooks add the
+/// shipped feedback rows (see [`SHIPPED_FEEDBACK`]).
+pub fn codebook_rows(cb: &Codebook) -> Result<Vec<Labelled>, Error> {
     let mut out = Vec::new();
     for item in &cb.items {
         let labels = if item.id == OTHER {
@@ -136,7 +219,8 @@ pub fn codebook_rows(cb: &Codebook) -> Vec<Labelled> {
             });
         }
     }
-    out
+    out.extend(feedback_rows(cb)?);
+    Ok(out)
 }
 
 /// Map a model's or a file's label names onto negative/neutral/positive.
@@ -160,6 +244,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn one_file_labels_several_tasks() {
+        let text = "id,text,lang,sentiment,themes,stage\n1,Lasku oli väärin,fi,negative,billing_errors,billing\n2,Asun Turussa,fi,neutral,other,none\n";
+        let rows = read_labelled_columns(text, Path::new("x.csv"), &["stage", "label"]).unwrap();
+        assert_eq!(rows[0].labels, ["billing"]);
+        assert_eq!(rows[1].labels, [NO_STAGE]);
+        let err = read_labelled_columns(text, Path::new("x.csv"), &["aspect_label"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("x.csv") && err.contains("aspect_label"),
+            "{err}"
+        );
+    }
+
+    #[test]
     fn shipped_sentiment_is_balanced_and_trilingual() {
         let rows: Vec<Labelled> = SHIPPED_SENTIMENT
             .iter()
@@ -181,6 +280,75 @@ mod tests {
             assert!(SENTIMENT_LABELS.contains(&r.labels[0].as_str()), "{r:?}");
             assert!(seen.insert(r.text.to_lowercase()), "duplicate: {}", r.text);
         }
+    }
+
+    #[test]
+    fn shipped_feedback_fits_the_builtin_codebooks() {
+        use crate::classify::codebook::CodebookKind;
+        let themes = Codebook::resolve("cx-root-causes", CodebookKind::Theme).unwrap();
+        let stages = Codebook::resolve("b2c", CodebookKind::Stage).unwrap();
+        let sentiment = shipped_feedback("sentiment").unwrap();
+        let theme_rows = shipped_feedback("themes").unwrap();
+        let stage_rows = shipped_feedback("stage").unwrap();
+        assert_eq!(sentiment.len(), theme_rows.len());
+        assert_eq!(stage_rows.len(), theme_rows.len());
+        let examples: std::collections::HashSet<String> = themes
+            .items
+            .iter()
+            .chain(&stages.items)
+            .flat_map(|i| i.all_examples())
+            .map(str::to_lowercase)
+            .collect();
+        let mut seen = std::collections::HashSet::new();
+        for ((s, t), g) in sentiment.iter().zip(&theme_rows).zip(&stage_rows) {
+            assert!(SENTIMENT_LABELS.contains(&s.labels[0].as_str()), "{s:?}");
+            assert!(t.labels.iter().all(|l| themes.item(l).is_some()), "{t:?}");
+            assert!(
+                g.labels == [NO_STAGE] || stages.item(&g.labels[0]).is_some(),
+                "{g:?}"
+            );
+            assert!(
+                seen.insert((s.lang.clone(), s.text.to_lowercase())),
+                "duplicate: {}",
+                s.text
+            );
+            assert!(
+                !examples.contains(&s.text.to_lowercase()),
+                "codebook example: {}",
+                s.text
+            );
+        }
+        // Every theme and stage, and both "nothing" classes, in every language.
+        for lang in ["fi", "sv", "en"] {
+            for item in &themes.items {
+                let n = theme_rows
+                    .iter()
+                    .filter(|r| r.lang == lang && r.labels[0] == item.id)
+                    .count();
+                assert!(n >= 20, "{lang} {}: {n}", item.id);
+            }
+            for id in stages.ids().into_iter().chain([NO_STAGE]) {
+                let n = stage_rows
+                    .iter()
+                    .filter(|r| r.lang == lang && r.labels[0] == id)
+                    .count();
+                assert!(n >= 30, "{lang} {id}: {n}");
+            }
+        }
+        // In training rows `other` means "no theme" and `none` is the no-stage class.
+        let rows = codebook_rows(&themes).unwrap();
+        assert!(rows
+            .iter()
+            .any(|r| r.id.starts_with("feedback-") && r.labels.is_empty()));
+        let rows = codebook_rows(&stages).unwrap();
+        assert!(rows.iter().any(|r| r.labels == [NO_STAGE]));
+        // A user codebook with another id trains on its own examples only.
+        let mut own = themes.clone();
+        own.codebook.id = "mine".into();
+        assert!(codebook_rows(&own)
+            .unwrap()
+            .iter()
+            .all(|r| !r.id.starts_with("feedback-")));
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use super::text::{Analyzer, Lang};
+use crate::text::{Analyzer, Lang};
 
 /// One document of a cluster: its text and language code.
 pub(crate) struct Doc<'a> {

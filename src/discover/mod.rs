@@ -32,7 +32,6 @@ mod cluster;
 mod keywords;
 #[cfg(test)]
 mod tests;
-mod text;
 
 use std::cmp::Ordering;
 

@@ -1,6 +1,7 @@
 //! Text → keyword terms: Unicode word segmentation, language-aware stop words, Snowball
 //! stemming. Terms are keyed by stem so "reititin", "reitittimen" and "reititintä" count as
-//! one word; the surface form is kept for display.
+//! one word; the surface form is kept for display. Shared by `discover` (keywords of emergent
+//! themes) and `classify` (the lexical features of the heads).
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -153,16 +154,16 @@ impl Analyzer {
 
     fn build() -> Analyzer {
         let (fi, fi_g) = (
-            words(include_str!("../../assets/stopwords/fi.txt")),
-            words(include_str!("../../assets/stopwords/fi_generic.txt")),
+            words(include_str!("../assets/stopwords/fi.txt")),
+            words(include_str!("../assets/stopwords/fi_generic.txt")),
         );
         let (sv, sv_g) = (
-            words(include_str!("../../assets/stopwords/sv.txt")),
-            words(include_str!("../../assets/stopwords/sv_generic.txt")),
+            words(include_str!("../assets/stopwords/sv.txt")),
+            words(include_str!("../assets/stopwords/sv_generic.txt")),
         );
         let (en, en_g) = (
-            words(include_str!("../../assets/stopwords/en.txt")),
-            words(include_str!("../../assets/stopwords/en_generic.txt")),
+            words(include_str!("../assets/stopwords/en.txt")),
+            words(include_str!("../assets/stopwords/en_generic.txt")),
         );
         let all_function: Vec<_> = [&fi, &sv, &en].into_iter().flatten().copied().collect();
         let all_generic: Vec<_> = [&fi_g, &sv_g, &en_g]
