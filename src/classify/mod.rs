@@ -85,18 +85,18 @@ impl Classifier {
             (None, Some(path)) => {
                 let head = LinearHead::load(path, encoder.info())?;
                 head.expect_labels(path, &SENTIMENT_LABELS)?;
-                SentimentSource::Head(head)
+                SentimentSource::Head(Box::new(head))
             }
             (None, None) => {
                 let labels: Vec<String> = SENTIMENT_LABELS.iter().map(|s| s.to_string()).collect();
-                SentimentSource::Head(train_head(
+                SentimentSource::Head(Box::new(train_head(
                     "sentiment",
                     &training::shipped_sentiment()?,
                     &labels,
                     false,
                     encoder,
                     cache,
-                )?)
+                )?))
             }
         };
         let labeller = |path: &Option<PathBuf>, task: &str, cb: &Codebook, multi: bool| match path {
@@ -324,7 +324,7 @@ impl Classifier {
     /// The trained heads in use (sentiment, themes, stages), for run.json.
     pub fn heads(&self) -> Vec<&LinearHead> {
         let sentiment = match &self.sentiment {
-            SentimentSource::Head(h) => Some(h),
+            SentimentSource::Head(h) => Some(h.as_ref()),
             SentimentSource::Model(_) => None,
         };
         sentiment

@@ -9,7 +9,7 @@ use crate::record::{Document, Role, Segment};
 
 /// Where segment sentiment comes from.
 pub(super) enum SentimentSource {
-    Head(LinearHead),
+    Head(Box<LinearHead>),
     Model(Box<TransformerEncoder>),
 }
 
