@@ -247,3 +247,50 @@ fn names_only_codebook_is_classified_zero_shot() {
     let drivers = strings(&read(out.path(), "drivers"), "theme_id");
     assert!(drivers.iter().any(|t| t.as_deref() == Some("billing")));
 }
+
+/// The labels must not quietly get worse: the held-out sets (eval/heldout, written apart from
+/// the training data) scored with the default heads, each task a little below its figure in
+/// README ("Held-out sets"), so a change to the training data, the features or the heads that
+/// costs accuracy fails here rather than in a researcher's tables.
+#[test]
+#[cfg_attr(
+    not(palaute_test_model),
+    ignore = "needs the real model: set PALAUTE_TEST_MODEL_DIR (.ci/run does)"
+)]
+fn heldout_labels_do_not_regress() {
+    use palaute::eval::EvalTask;
+    use palaute::model::{EncoderConfig, TransformerEncoder};
+    let model = real_model().expect("PALAUTE_TEST_MODEL_DIR: the real model's directory");
+    let encoder = TransformerEncoder::load(&model, &EncoderConfig::default()).unwrap();
+    let files: Vec<PathBuf> = ["fi", "sv", "en"]
+        .map(|l| repo().join(format!("eval/heldout/{l}.csv")))
+        .to_vec();
+    let cfg = Config::default();
+    // (task, least overall score, least score of the weakest language); macro-F1 for
+    // sentiment, accuracy for themes and stages.
+    for (task, overall, weakest) in [
+        (EvalTask::Sentiment, 0.63, 0.60),
+        (EvalTask::Themes, 0.79, 0.74),
+        (EvalTask::Stages, 0.71, 0.67),
+    ] {
+        let r = palaute::eval::run(&cfg, &files, task, None, &encoder).unwrap();
+        let pick = |(_, acc, f1): &(usize, f64, f64)| {
+            if task == EvalTask::Sentiment {
+                *f1
+            } else {
+                *acc
+            }
+        };
+        let all = if task == EvalTask::Sentiment {
+            r.macro_f1
+        } else {
+            r.accuracy
+        };
+        assert_eq!(r.rows, 252, "{task:?}");
+        assert!(all >= overall, "{task:?}: {all:.3} < {overall}\n{r}");
+        for lang in ["fi", "sv", "en"] {
+            let v = pick(&r.per_lang[lang]);
+            assert!(v >= weakest, "{task:?} {lang}: {v:.3} < {weakest}\n{r}");
+        }
+    }
+}
