@@ -4,12 +4,12 @@
 //! hash of the encoder that produced the training embeddings — a head is meaningless on any
 //! other encoder's vectors, so loading refuses a mismatch.
 
+use std::borrow::Cow;
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor, Var};
-use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use serde::{Deserialize, Serialize};
 
+use super::fit::{calibrate, fit};
 use super::lexical::{LexicalSpec, Sparse};
 use crate::model::{dot, softmax, Embeddings, ModelInfo};
 
@@ -85,9 +85,9 @@ impl Inputs<'_> {
     }
 
     /// Embedding and lexical features side by side, as the optimiser sees them.
-    fn dense(&self, spec: Option<&LexicalSpec>) -> Embeddings {
+    fn dense(&self, spec: Option<&LexicalSpec>) -> Cow<'_, Embeddings> {
         let Some(spec) = spec else {
-            return self.emb.clone();
+            return Cow::Borrowed(self.emb);
         };
         let d = self.emb.dim + spec.buckets;
         let mut data = vec![0f32; self.emb.len() * d];
@@ -98,7 +98,7 @@ impl Inputs<'_> {
                 out[self.emb.dim + b as usize] = v;
             }
         }
-        Embeddings { dim: d, data }
+        Cow::Owned(Embeddings { dim: d, data })
     }
 }
 
@@ -138,13 +138,6 @@ impl Default for TrainOptions {
             l2: 1.0,
             lexical: None,
         }
-    }
-}
-
-fn cerr(task: &str) -> impl Fn(candle_core::Error) -> HeadError + '_ {
-    move |e| HeadError::Train {
-        task: task.to_string(),
-        message: e.to_string(),
     }
 }
 
@@ -201,7 +194,7 @@ impl LinearHead {
     }
 
     /// A head over plain feature vectors, before it is tied to an encoder.
-    fn dense(
+    pub(super) fn dense(
         task: &str,
         labels: Vec<String>,
         multi_label: bool,
@@ -236,7 +229,11 @@ impl LinearHead {
     }
 
     /// Probabilities from the embedding part plus `extra(row, label)` on the logits.
-    fn predict_rows(&self, x: &Embeddings, extra: impl Fn(usize, usize) -> f32) -> Vec<Vec<f32>> {
+    pub(super) fn predict_rows(
+        &self,
+        x: &Embeddings,
+        extra: impl Fn(usize, usize) -> f32,
+    ) -> Vec<Vec<f32>> {
         let k = self.labels.len();
         x.rows()
             .enumerate()
@@ -329,183 +326,6 @@ fn file_err(path: &Path, e: impl std::fmt::Display) -> HeadError {
         path: path.display().to_string(),
         message: e.to_string(),
     }
-}
-
-/// Fit weights (k × dim) and bias. Features are standardised for the optimiser (E5 cosines
-/// crowd into a narrow band, which makes raw features badly conditioned), then the scaling is
-/// folded back into the weights so prediction is a plain dot product.
-fn fit(
-    task: &str,
-    k: usize,
-    x: &Embeddings,
-    y: &Targets,
-    opts: &TrainOptions,
-) -> Result<(Vec<f32>, Vec<f32>), HeadError> {
-    let e = cerr(task);
-    let (n, d) = (x.len(), x.dim);
-    if n == 0 || k == 0 {
-        return Err(HeadError::Train {
-            task: task.into(),
-            message: "no training rows".into(),
-        });
-    }
-    let mut mean = vec![0f32; d];
-    for row in x.rows() {
-        for (m, v) in mean.iter_mut().zip(row) {
-            *m += v / n as f32;
-        }
-    }
-    let var: f32 = x
-        .rows()
-        .map(|r| {
-            r.iter()
-                .zip(&mean)
-                .map(|(v, m)| (v - m) * (v - m))
-                .sum::<f32>()
-        })
-        .sum::<f32>()
-        / (n * d) as f32;
-    let scale = var.sqrt().max(1e-6);
-    let std_data: Vec<f32> = x
-        .rows()
-        .flat_map(|r| {
-            r.iter()
-                .zip(&mean)
-                .map(|(v, m)| (v - m) / scale)
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    let dev = Device::Cpu;
-    let xt = Tensor::from_vec(std_data, (n, d), &dev).map_err(&e)?;
-    let w = Var::zeros((d, k), DType::F32, &dev).map_err(&e)?;
-    let b = Var::zeros(k, DType::F32, &dev).map_err(&e)?;
-    let mut opt = AdamW::new(
-        vec![w.clone(), b.clone()],
-        ParamsAdamW {
-            lr: opts.learning_rate,
-            weight_decay: opts.weight_decay,
-            ..ParamsAdamW::default()
-        },
-    )
-    .map_err(&e)?;
-    let targets = match y {
-        Targets::Single(t) => Tensor::from_vec(t.clone(), n, &dev).map_err(&e)?,
-        Targets::Multi(rows) => Tensor::from_vec(
-            rows.iter().flatten().copied().collect::<Vec<f32>>(),
-            (n, k),
-            &dev,
-        )
-        .map_err(&e)?,
-    };
-    // Multi-label: each label's positives are rare; weight them up to balance the loss.
-    let pos_weight = match y {
-        Targets::Multi(rows) => {
-            let pw: Vec<f32> = (0..k)
-                .map(|j| {
-                    let pos = rows.iter().filter(|r| r[j] > 0.5).count().max(1) as f32;
-                    ((n as f32 - pos) / pos).clamp(1.0, 50.0)
-                })
-                .collect();
-            Some(Tensor::from_vec(pw, k, &dev).map_err(&e)?)
-        }
-        Targets::Single(_) => None,
-    };
-    for _ in 0..opts.steps {
-        let logits = xt
-            .matmul(w.as_tensor())
-            .and_then(|z| z.broadcast_add(b.as_tensor()))
-            .map_err(&e)?;
-        let loss = match &pos_weight {
-            None => candle_nn::loss::cross_entropy(&logits, &targets),
-            Some(pw) => weighted_bce(&logits, &targets, pw),
-        }
-        .map_err(&e)?;
-        let penalty = w
-            .as_tensor()
-            .sqr()
-            .and_then(|t| t.sum_all())
-            .and_then(|t| t * (opts.l2 / 2.0))
-            .map_err(&e)?;
-        let loss = (loss + penalty).map_err(&e)?;
-        opt.backward_step(&loss).map_err(&e)?;
-    }
-    let wv: Vec<Vec<f32>> = w.as_tensor().to_vec2().map_err(&e)?;
-    let bv: Vec<f32> = b.as_tensor().to_vec1().map_err(&e)?;
-    let mut weights = vec![0f32; k * d];
-    let mut bias = bv;
-    for j in 0..k {
-        for i in 0..d {
-            let wij = wv[i][j] / scale;
-            weights[j * d + i] = wij;
-            bias[j] -= wij * mean[i];
-        }
-    }
-    Ok((weights, bias))
-}
-
-/// Mean over rows and labels of −[w·y·log σ(z) + (1−y)·log(1−σ(z))], computed stably.
-fn weighted_bce(z: &Tensor, y: &Tensor, pos_weight: &Tensor) -> candle_core::Result<Tensor> {
-    // log σ(z) = −softplus(−z); log(1−σ(z)) = −softplus(z); softplus(t) = max(t,0) + log(1+e^−|t|).
-    let softplus = |t: &Tensor| -> candle_core::Result<Tensor> {
-        t.relu()? + (t.abs()?.neg()?.exp()? + 1.0)?.log()?
-    };
-    let pos = (softplus(&z.neg()?)? * y)?.broadcast_mul(pos_weight)?;
-    let neg = (softplus(z)? * (1.0 - y)?)?;
-    (pos + neg)?.mean_all()
-}
-
-/// Per-label thresholds from 3-fold cross-validation: the probability cut that maximises F1
-/// on held-out rows, so "assigned" means the same thing for a rare and a common theme.
-fn calibrate(
-    task: &str,
-    x: &Embeddings,
-    rows: &[Vec<f32>],
-    k: usize,
-    opts: &TrainOptions,
-) -> Result<Vec<f32>, HeadError> {
-    const FOLDS: usize = 3;
-    let n = x.len();
-    let mut held_probs: Vec<Vec<f32>> = vec![Vec::new(); n];
-    for fold in 0..FOLDS {
-        let train: Vec<usize> = (0..n).filter(|i| i % FOLDS != fold).collect();
-        let test: Vec<usize> = (0..n).filter(|i| i % FOLDS == fold).collect();
-        let sub = |idx: &[usize]| Embeddings {
-            dim: x.dim,
-            data: idx.iter().flat_map(|i| x.row(*i).to_vec()).collect(),
-        };
-        let y = Targets::Multi(train.iter().map(|i| rows[*i].clone()).collect());
-        let (weights, bias) = fit(task, k, &sub(&train), &y, opts)?;
-        let probe = LinearHead::dense(task, vec![String::new(); k], true, x.dim, weights, bias);
-        for (i, p) in test.iter().zip(probe.predict_rows(&sub(&test), |_, _| 0.0)) {
-            held_probs[*i] = p;
-        }
-    }
-    Ok((0..k)
-        .map(|j| {
-            let mut best = (0.0f32, 0.5f32);
-            for step in 1..=19 {
-                let t = step as f32 * 0.05;
-                let (mut tp, mut fp, mut fneg) = (0.0, 0.0, 0.0);
-                for (p, y) in held_probs.iter().zip(rows) {
-                    match (p[j] >= t, y[j] > 0.5) {
-                        (true, true) => tp += 1.0,
-                        (true, false) => fp += 1.0,
-                        (false, true) => fneg += 1.0,
-                        _ => {}
-                    }
-                }
-                let f1 = if tp == 0.0 {
-                    0.0
-                } else {
-                    2.0 * tp / (2.0 * tp + fp + fneg)
-                };
-                if f1 > best.0 {
-                    best = (f1, t);
-                }
-            }
-            best.1
-        })
-        .collect())
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 pub mod codebook;
 mod config;
+mod fit;
 pub mod head;
 pub mod labeller;
 pub mod lexical;

@@ -185,16 +185,7 @@ pub fn train_from_file(
     with_shipped: bool,
 ) -> Result<LinearHead, ClassifyError> {
     use crate::eval::EvalTask;
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
-    let column = match task {
-        EvalTask::Sentiment => "sentiment",
-        EvalTask::Themes => "themes",
-        EvalTask::Stages => "stage",
-    };
-    let mut rows = training::read_labelled_columns(&text, path, &[column, "label"])?;
+    let mut rows = training::read_task_file(path, task.column())?;
     if task == EvalTask::Sentiment {
         for r in &mut rows {
             let l = r.labels.first().cloned().unwrap_or_default();
@@ -227,8 +218,7 @@ pub fn train_from_file(
             .into());
         }
     }
-    let name = crate::eval::task_name(task);
-    train_head(name, &rows, &labels, multi, encoder, None)
+    train_head(task.name(), &rows, &labels, multi, encoder, None)
 }
 
 #[cfg(test)]

@@ -78,6 +78,15 @@ pub fn read_labelled_csv(text: &str, origin: &Path) -> Result<Vec<Labelled>, Err
     read_labelled_columns(text, origin, &["label"])
 }
 
+/// A labelled file for one task: its `column` (see `EvalTask::column`), else `label`.
+pub fn read_task_file(path: &Path, column: &str) -> Result<Vec<Labelled>, Error> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })?;
+    read_labelled_columns(&text, path, &[column, "label"])
+}
+
 /// Like [`read_labelled_csv`], with the labels taken from the first of `label_columns` the
 /// file has: one file can label a text for several tasks (`sentiment,themes,stage`).
 pub fn read_labelled_columns(

@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+mod cv;
+pub use cv::cross_validate;
+
 use crate::classify::codebook::OTHER;
 use crate::classify::codebook::{Codebook, CodebookKind};
 use crate::classify::head::Inputs;
@@ -16,8 +19,7 @@ use crate::classify::training::{
 };
 use crate::classify::{Classifier, ClassifyError};
 use crate::error::Error;
-use crate::model::{Embeddings, TextEncoder, TransformerEncoder};
-use sha2::Digest;
+use crate::model::{TextEncoder, TransformerEncoder};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -25,6 +27,26 @@ pub enum EvalTask {
     Sentiment,
     Themes,
     Stages,
+}
+
+impl EvalTask {
+    /// The task's name, as heads and `run.json` call it.
+    pub fn name(self) -> &'static str {
+        match self {
+            EvalTask::Sentiment => "sentiment",
+            EvalTask::Themes => "themes",
+            EvalTask::Stages => "stages",
+        }
+    }
+
+    /// The column holding this task's labels in a file that labels each text for several
+    /// tasks (`sentiment,themes,stage`); files with a `label` column are read by that.
+    pub fn column(self) -> &'static str {
+        match self {
+            EvalTask::Stages => "stage",
+            other => other.name(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -212,23 +234,9 @@ pub fn evaluate(
     encoder: &dyn TextEncoder,
     zero_shot: Option<&Codebook>,
 ) -> Result<EvalReport, ClassifyError> {
-    // A file may label each text for several tasks (`sentiment,themes,stage`); else `label`.
-    let column = match task {
-        EvalTask::Sentiment => "sentiment",
-        EvalTask::Themes => "themes",
-        EvalTask::Stages => "stage",
-    };
     let mut rows = Vec::new();
     for file in paths {
-        let text = std::fs::read_to_string(file).map_err(|e| Error::Io {
-            path: file.to_path_buf(),
-            source: e,
-        })?;
-        rows.extend(training::read_labelled_columns(
-            &text,
-            file,
-            &[column, "label"],
-        )?);
+        rows.extend(training::read_task_file(file, task.column())?);
     }
     // Errors about the set as a whole name its first file.
     let path = paths.first().map_or(Path::new(""), |p| p.as_path());
@@ -295,12 +303,7 @@ pub fn evaluate(
                         }
                     })
                     .collect();
-                let task_name = if task == EvalTask::Themes {
-                    "themes"
-                } else {
-                    "stages"
-                };
-                let method = if classifier.zero_shot_tasks().contains(&task_name) {
+                let method = if classifier.zero_shot_tasks().contains(&task.name()) {
                     "zero-shot: codebook without examples, refined on the batch"
                 } else {
                     "trained head"
@@ -364,7 +367,7 @@ pub fn evaluate(
 }
 
 /// Scores of `pred` against `gold` (one per row of `rows`), overall and per language.
-fn report(
+pub(super) fn report(
     file: String,
     task: EvalTask,
     method: String,
@@ -415,91 +418,6 @@ fn report(
                 text: r.text.clone(),
             })
             .collect(),
-    }
-}
-
-/// `palaute eval --cv K`: K-fold cross-validation of `task`'s head on the training data it is
-/// built from (the shipped examples and the configured codebook). Rows are split by their
-/// text, so a text repeated for weight never sits on both sides. These figures show what the
-/// head learned of its own data's style; held-out sets written apart from it are the measure
-/// of generalisation.
-pub fn cross_validate(
-    config: &crate::Config,
-    task: EvalTask,
-    folds: usize,
-    encoder: &dyn TextEncoder,
-) -> Result<EvalReport, ClassifyError> {
-    let folds = folds.max(2);
-    let (rows, labels, multi) = crate::classify::training_set(&config.classify, task)?;
-    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
-    let langs: Vec<&str> = rows.iter().map(|r| r.lang.as_str()).collect();
-    let emb = encoder.embed(&texts, crate::classify::FEATURES)?;
-    let fold_of: Vec<usize> = texts
-        .iter()
-        .map(|t| {
-            let h = sha2::Sha256::digest(t.to_lowercase().as_bytes());
-            (u64::from_le_bytes(h[..8].try_into().unwrap_or_default()) % folds as u64) as usize
-        })
-        .collect();
-    let gold_of = |r: &Labelled| match task {
-        EvalTask::Themes => r.labels.first().map_or(OTHER, String::as_str).to_string(),
-        _ => r.labels.first().cloned().unwrap_or_default(),
-    };
-    let mut pred = vec![String::new(); rows.len()];
-    for fold in 0..folds {
-        let (train, test): (Vec<usize>, Vec<usize>) =
-            (0..rows.len()).partition(|i| fold_of[*i] != fold);
-        let pick = |idx: &[usize]| -> (Vec<Labelled>, Embeddings) {
-            let data = idx.iter().flat_map(|i| emb.row(*i).to_vec()).collect();
-            (
-                idx.iter().map(|i| rows[*i].clone()).collect(),
-                Embeddings { dim: emb.dim, data },
-            )
-        };
-        let (train_rows, train_emb) = pick(&train);
-        let head = crate::classify::fit_head(
-            task_name(task),
-            &train_rows,
-            &train_emb,
-            &labels,
-            multi,
-            encoder.info(),
-        )?;
-        let (_, test_emb) = pick(&test);
-        let test_texts: Vec<&str> = test.iter().map(|i| texts[*i]).collect();
-        let test_langs: Vec<&str> = test.iter().map(|i| langs[*i]).collect();
-        let probs = head.predict(&Inputs {
-            emb: &test_emb,
-            texts: &test_texts,
-            langs: &test_langs,
-        });
-        for (i, p) in test.iter().zip(probs) {
-            pred[*i] = head.top_label(&p).unwrap_or(OTHER).to_string();
-        }
-    }
-    // Each text once: a row repeated for weight is one sentence, not several.
-    let mut seen = BTreeSet::new();
-    let keep: Vec<usize> = (0..rows.len())
-        .filter(|i| seen.insert(rows[*i].text.to_lowercase()))
-        .collect();
-    let scored: Vec<Labelled> = keep.iter().map(|i| rows[*i].clone()).collect();
-    let gold: Vec<String> = scored.iter().map(gold_of).collect();
-    let pred: Vec<String> = keep.iter().map(|i| pred[*i].clone()).collect();
-    Ok(report(
-        format!("{folds}-fold cross-validation on the training data"),
-        task,
-        format!("trained head ({} training rows)", rows.len()),
-        &scored,
-        &gold,
-        &pred,
-    ))
-}
-
-pub fn task_name(task: EvalTask) -> &'static str {
-    match task {
-        EvalTask::Sentiment => "sentiment",
-        EvalTask::Themes => "themes",
-        EvalTask::Stages => "stages",
     }
 }
 
