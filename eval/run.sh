@@ -15,6 +15,11 @@ for task in sentiment themes stages; do
   $P eval -q --task $task eval/heldout/fi.csv eval/heldout/sv.csv eval/heldout/en.csv
   echo
 done
+# In context: sentences of whole survey answers and interviews, labelled as a run labels them.
+for task in sentiment themes stages; do
+  $P eval -q --task $task eval/heldout/context_fi.csv eval/heldout/context_sv.csv eval/heldout/context_en.csv
+  echo
+done
 # What the heads learned of their own training data's style (5-fold, split by text).
 for task in sentiment themes stages; do
   $P eval -q --task $task --cv 5

@@ -62,7 +62,7 @@ pub fn run(
     let sentiment_info = sentiment_model.as_ref().map(|m| m.info().clone());
     let (embeddings, stats) = embed_all(encoder, segs, progress)?;
     let classifier = Classifier::prepare(&cfg.classify, encoder, sentiment_model)?;
-    let mut labels = classifier.classify(docs, segs, &embeddings)?;
+    let mut labels = classifier.classify(docs, segs, &embeddings, encoder)?;
 
     // Emergent themes: complaints no codebook theme explains.
     let negative: Vec<usize> = (0..segs.len())

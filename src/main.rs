@@ -110,7 +110,8 @@ enum Command {
     Eval {
         /// Labelled CSV: columns id,text,lang and label (or sentiment / themes / stage,
         /// one column per task).
-        /// Several files are scored as one set (e.g. one file per language).
+        /// Several files are scored as one set (e.g. one file per language). Files with a
+        /// doc_id column hold whole documents, one sentence per row, scored in context.
         #[arg(required_unless_present = "cv")]
         labels: Vec<PathBuf>,
         /// K-fold cross-validation of the task's head on its own training data instead of

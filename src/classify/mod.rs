@@ -5,6 +5,7 @@
 
 pub mod codebook;
 mod config;
+pub mod context;
 mod fit;
 pub mod head;
 pub mod labeller;
@@ -19,12 +20,14 @@ pub use config::ClassifyConfig;
 pub use sentiment::{document_sentiment, score_prior};
 pub use trainer::{fit_head, heads_cache_dir, train_from_file, train_head, training_set};
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::error::Error;
 use crate::model::{Embeddings, InputKind, TextEncoder, TransformerEncoder};
 use crate::record::{DocKind, Document, Role, Segment};
 use codebook::{Codebook, CodebookKind, OTHER};
+use context::Context;
 use head::{HeadError, Inputs, LinearHead};
 use labeller::Labeller;
 use sentiment::SentimentSource;
@@ -183,12 +186,15 @@ impl Classifier {
         (id.cloned(), p)
     }
 
-    /// Label every segment. `emb` rows align with `segs`.
+    /// Label every segment. `emb` rows align with `segs`; `encoder` embeds the survey
+    /// questions the documents answer (once per distinct question), which frame their stage
+    /// and themes like an interviewer's question does.
     pub fn classify(
         &self,
         docs: &[Document],
         segs: &[Segment],
         emb: &Embeddings,
+        encoder: &dyn TextEncoder,
     ) -> Result<Vec<SegmentLabels>, ClassifyError> {
         let texts: Vec<&str> = segs.iter().map(|s| s.text.as_str()).collect();
         let langs: Vec<&str> = segs.iter().map(|s| s.lang.as_str()).collect();
@@ -197,73 +203,124 @@ impl Classifier {
             texts: &texts,
             langs: &langs,
         };
-        let sent = self.sentiment_probs(&inputs)?;
+        let doc_index: HashMap<&str, &Document> =
+            docs.iter().map(|d| (d.doc_id.as_str(), d)).collect();
+        let sent: Vec<[f32; 3]> = self
+            .sentiment_probs(&inputs)?
+            .into_iter()
+            .zip(segs)
+            .map(|(p, seg)| match doc_index.get(seg.doc_id.as_str()) {
+                Some(d) if answers_why(d) => score_prior(p, d, self.cfg.score_prior),
+                _ => p,
+            })
+            .collect();
         let theme_p = self.theme_probs(&inputs);
         let mut stage_p = self.stage_probs(&inputs);
-        let doc_index: std::collections::HashMap<&str, &Document> =
-            docs.iter().map(|d| (d.doc_id.as_str(), d)).collect();
-        let mut out = Vec::with_capacity(segs.len());
-        // Interviews: the interviewer's last question frames the answers that follow it.
-        let mut question: Option<(String, Vec<f32>, bool)> = None;
-        for (i, seg) in segs.iter().enumerate() {
-            let doc = doc_index.get(seg.doc_id.as_str()).copied();
-            let mut sent_i = sent[i];
-            if let Some(d) = doc.filter(|d| {
-                d.kind != DocKind::Interview
-                    && d.question
-                        .as_deref()
-                        .is_some_and(rootcause::is_why_question)
-            }) {
-                sent_i = score_prior(sent_i, d, self.cfg.score_prior);
-            }
-            let [neg, _, pos] = sent_i;
-            let k = sent_i
-                .iter()
-                .enumerate()
-                .fold(0, |b, (j, p)| if *p > sent_i[b] { j } else { b });
-            let (themes, theme_scores) = self.assign_themes(&theme_p[i]);
-            let mut stated_reason = rootcause::has_cause_clause(&seg.text);
-            match doc.map(|d| d.kind) {
-                Some(DocKind::Interview) => {
-                    if seg.role == Role::Interviewer {
-                        let why = rootcause::is_why_question(&seg.text)
-                            && seg.text.trim_end().ends_with('?');
-                        let same_doc = question.as_ref().is_some_and(|(d, _, _)| *d == seg.doc_id);
-                        // Several sentences of one question turn: the question sentences decide.
-                        if seg.text.trim_end().ends_with('?') || !same_doc {
-                            question = Some((seg.doc_id.clone(), stage_p[i].clone(), why));
-                        }
-                    } else if let Some((d, q, why)) = &question {
-                        if *d == seg.doc_id {
-                            let w = self.cfg.question_weight.clamp(0.0, 1.0);
-                            stage_p[i] = stage_p[i]
-                                .iter()
-                                .zip(q)
-                                .map(|(a, b)| (1.0 - w) * a + w * b)
-                                .collect();
-                            stated_reason |= *why;
-                        }
-                    }
-                }
-                _ => {
-                    stated_reason |= doc
-                        .and_then(|d| d.question.as_deref())
-                        .is_some_and(rootcause::is_why_question);
-                }
-            }
-            let (stage, stage_score) = match doc.and_then(|d| self.stage_from_metadata(d)) {
-                Some(s) => (Some(s), 1.0),
-                None => self.assign_stage(&stage_p[i]),
+        let ctx = Context::new(&doc_index, segs);
+        self.inherit_stage(&ctx, &doc_index, segs, &mut stage_p, encoder)?;
+        Ok(segs
+            .iter()
+            .enumerate()
+            .map(|(i, seg)| {
+                let doc = doc_index.get(seg.doc_id.as_str()).copied();
+                let why = match doc.map(|d| d.kind) {
+                    Some(DocKind::Interview) => ctx.question[i].is_some_and(|q| {
+                        let q = &segs[q].text;
+                        rootcause::is_why_question(q) && q.trim_end().ends_with('?')
+                    }),
+                    _ => doc.is_some_and(answers_why),
+                };
+                let stage = doc.and_then(|d| self.stage_from_metadata(d));
+                self.label(seg, sent[i], &theme_p[i], &stage_p[i], stage, why)
+            })
+            .collect())
+    }
+
+    /// A segment's stage inherits from the question it answers (the interviewer's, or the
+    /// survey's) and from the other sentences of the same answer; see [`context`]. Themes
+    /// and sentiment are left to the segment itself: on the held-out context sets neither
+    /// improved with its context (README "Evaluation").
+    fn inherit_stage(
+        &self,
+        ctx: &Context,
+        docs: &HashMap<&str, &Document>,
+        segs: &[Segment],
+        stage_p: &mut [Vec<f32>],
+        encoder: &dyn TextEncoder,
+    ) -> Result<(), ClassifyError> {
+        let none = self.stage_ids().iter().position(|s| s == NO_STAGE);
+        let w = self.cfg.question_weight;
+        // Survey questions, embedded once per distinct text, in the language of the first
+        // answer to them (for the lexical features' stemmer).
+        let mut asked: Vec<(&str, &str)> = segs
+            .iter()
+            .filter_map(|s| Some((docs.get(s.doc_id.as_str())?, s.lang.as_str())))
+            .filter(|(d, _)| d.kind != DocKind::Interview)
+            .filter_map(|(d, lang)| Some((d.question.as_deref()?, lang)))
+            .collect();
+        asked.sort_by_key(|(q, _)| *q);
+        asked.dedup_by_key(|(q, _)| *q);
+        let survey: HashMap<&str, Vec<f32>> = if w > 0.0 && !asked.is_empty() {
+            let (texts, langs): (Vec<&str>, Vec<&str>) = asked.iter().copied().unzip();
+            let emb = encoder.embed(&texts, FEATURES)?;
+            let inputs = Inputs {
+                emb: &emb,
+                texts: &texts,
+                langs: &langs,
             };
-            let negative = k == 0 && seg.role != Role::Interviewer;
-            let root_cause_theme = if negative {
-                let min = self.cfg.root_cause_min
-                    * if stated_reason {
-                        self.cfg.stated_reason_factor
-                    } else {
-                        1.0
-                    };
-                theme_p[i]
+            let probs = self.stage_probs(&inputs);
+            texts.iter().copied().zip(probs).collect()
+        } else {
+            HashMap::new()
+        };
+        let asked_stage = stage_p.to_vec();
+        for (i, seg) in segs.iter().enumerate() {
+            let q = match ctx.question[i] {
+                Some(q) => Some(&asked_stage[q]),
+                None => docs
+                    .get(seg.doc_id.as_str())
+                    .and_then(|d| d.question.as_deref())
+                    .and_then(|q| survey.get(q)),
+            };
+            if let Some(q) = q {
+                context::mix_question(&mut stage_p[i], q, w, none);
+            }
+        }
+        context::mix_neighbours(stage_p, &ctx.units, self.cfg.context_weight);
+        Ok(())
+    }
+
+    /// One segment's labels from its (context-adjusted) probabilities. `stage` is the stage
+    /// a metadata column names; `why` whether the segment answers a why-question.
+    fn label(
+        &self,
+        seg: &Segment,
+        sent: [f32; 3],
+        theme_p: &[f32],
+        stage_p: &[f32],
+        stage: Option<String>,
+        why: bool,
+    ) -> SegmentLabels {
+        let [neg, _, pos] = sent;
+        let k = sent
+            .iter()
+            .enumerate()
+            .fold(0, |b, (j, p)| if *p > sent[b] { j } else { b });
+        let (themes, theme_scores) = self.assign_themes(theme_p);
+        let stated_reason = why || rootcause::has_cause_clause(&seg.text);
+        let (stage, stage_score) = match stage {
+            Some(s) => (Some(s), 1.0),
+            None => self.assign_stage(stage_p),
+        };
+        let root_cause_theme = (k == 0 && seg.role != Role::Interviewer)
+            .then(|| {
+                let factor = if stated_reason {
+                    self.cfg.stated_reason_factor
+                } else {
+                    1.0
+                };
+                let min = self.cfg.root_cause_min * factor;
+                theme_p
                     .iter()
                     .copied()
                     .enumerate()
@@ -276,22 +333,19 @@ impl Classifier {
                         }
                     })
                     .map(|(j, _)| self.theme_ids()[j].clone())
-            } else {
-                None
-            };
-            out.push(SegmentLabels {
-                sentiment: SENTIMENT_LABELS[k].to_string(),
-                p_sentiment: sent_i[k],
-                sentiment_score: pos - neg,
-                themes,
-                theme_scores,
-                stage,
-                stage_score,
-                root_cause_theme,
-                stated_reason,
-            });
+            })
+            .flatten();
+        SegmentLabels {
+            sentiment: SENTIMENT_LABELS[k].to_string(),
+            p_sentiment: sent[k],
+            sentiment_score: pos - neg,
+            themes,
+            theme_scores,
+            stage,
+            stage_score,
+            root_cause_theme,
+            stated_reason,
         }
-        Ok(out)
     }
 
     /// Touchpoint-triggered surveys name the stage in a metadata column.
@@ -343,4 +397,14 @@ impl Classifier {
             .map(|(t, _)| t)
             .collect()
     }
+}
+
+/// A survey answer to a why-question ("Mikä on tärkein syy antamaasi arvosanaan?") states the
+/// reason for its score.
+fn answers_why(doc: &Document) -> bool {
+    doc.kind != DocKind::Interview
+        && doc
+            .question
+            .as_deref()
+            .is_some_and(rootcause::is_why_question)
 }

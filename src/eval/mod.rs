@@ -1,12 +1,14 @@
 //! `palaute eval`: accuracy and macro-F1 of sentiment, themes or stages against a labelled
 //! CSV (`id,text,lang,label[,aspect]`), per language too, and for parallel files (ids
 //! `<name>-<n>-<lang>`) the share of sentences that get the same label in every language.
+//! Files with a `doc_id` column are whole documents, scored in context (`context.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+mod context;
 mod cv;
 pub use cv::cross_validate;
 
@@ -234,6 +236,22 @@ pub fn evaluate(
     encoder: &dyn TextEncoder,
     zero_shot: Option<&Codebook>,
 ) -> Result<EvalReport, ClassifyError> {
+    let in_context = paths
+        .iter()
+        .map(|p| context::is_context_file(p))
+        .collect::<Result<Vec<bool>, Error>>()?;
+    if in_context.iter().any(|c| *c) {
+        if let Some(i) = in_context.iter().position(|c| !c) {
+            return Err(Error::Config {
+                path: paths[i].clone(),
+                message: "cannot be scored together with context files (doc_id column): \
+                          evaluate them separately"
+                    .into(),
+            }
+            .into());
+        }
+        return context::evaluate(paths, task, classifier, encoder);
+    }
     let mut rows = Vec::new();
     for file in paths {
         rows.extend(training::read_task_file(file, task.column())?);
