@@ -23,6 +23,8 @@ pub enum Error {
     Classify(String),
     #[error("writing {path}: {message}")]
     Output { path: PathBuf, message: String },
+    #[error(transparent)]
+    Folder(#[from] crate::output::folder::FolderError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

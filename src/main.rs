@@ -74,6 +74,11 @@ enum Command {
         /// Write the result to this file (atomically) instead of stdout.
         #[arg(long, short, value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Let the query read files and URLs through table functions (read_parquet('…'),
+        /// read_csv, …) and run statements other than SELECT. Off by default: a query sees
+        /// only the tables of OUT_DIR.
+        #[arg(long)]
+        allow_files: bool,
     },
     /// Write a commented starter palaute.toml with every setting and its default.
     Init {
@@ -278,9 +283,10 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             sql,
             format,
             output,
+            allow_files,
         } => {
             use palaute::query::{run_query, write_result};
-            let mut df = run_query(out_dir, sql)?;
+            let mut df = run_query(out_dir, sql, *allow_files)?;
             let mut buf = Vec::new();
             write_result(&mut df, *format, output.as_deref(), &mut buf)?;
             emit(&buf)?;

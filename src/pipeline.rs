@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::evidence::Evidence;
 use crate::ingest::{self, FileDetail};
 use crate::lang::{self, LanguageDetector, LinguaDetector};
-use crate::output;
+use crate::output::{self, folder::Commit, folder::Writer};
 use crate::progress::Progress;
 use crate::record::{Document, Reject, Segment};
 use crate::segment::{self, SentenceSegmenter};
@@ -152,10 +152,11 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
     // Fail on configuration problems before any work.
     let detector = LinguaDetector::new(&cfg.lang)?;
     let segmenter = SentenceSegmenter::new(&cfg.segment);
-    std::fs::create_dir_all(&opts.out).map_err(|e| Error::Io {
-        path: opts.out.clone(),
-        source: e,
-    })?;
+    // Locks the folder (one run at a time), finishes or clears what a killed run left; the
+    // outputs go to a staging folder and become visible together at the commit.
+    let writer = Writer::begin(&opts.out)?;
+    let stage = writer.staging().to_path_buf();
+    let in_place = |p: &Path| opts.out.join(p.file_name().unwrap_or_default());
 
     let files = discover(&opts.inputs, cfg)?;
     if files.is_empty() {
@@ -244,7 +245,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
     lap("classify", &mut timings);
 
     let mut outputs = output::write_tables(
-        &opts.out,
+        &stage,
         &documents,
         &n_segments,
         &segments,
@@ -253,7 +254,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
     )?;
     if let (true, Some(ev)) = (opts.write_embeddings, &evidence) {
         let ids: Vec<String> = segments.iter().map(|s| s.segment_id.clone()).collect();
-        let path = opts.out.join("embeddings.parquet");
+        let path = stage.join("embeddings.parquet");
         let mut df =
             crate::model::embeddings_frame(&ids, &ev.embeddings).map_err(|e| Error::Output {
                 path: path.clone(),
@@ -262,6 +263,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
         output::write_parquet(&mut df, &path)?;
         outputs.push(path);
     }
+    let mut outputs: Vec<PathBuf> = outputs.iter().map(|p| in_place(p)).collect();
     lap("write", &mut timings);
 
     let summary = RunSummary {
@@ -272,7 +274,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
         inputs,
         outputs: outputs.clone(),
     };
-    let run_json = opts.out.join("run.json");
+    let run_json = stage.join("run.json");
     let mut langs: BTreeMap<&str, usize> = BTreeMap::new();
     for s in &segments {
         *langs.entry(s.lang.as_str()).or_insert(0) += 1;
@@ -295,16 +297,15 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
         "total_s": started.elapsed().as_secs_f64(),
     });
     output::write_json(&report, &run_json)?;
-    outputs.push(run_json);
+    outputs.push(in_place(&run_json));
     // The report is a view of the tables just written: failing to render it is worth a
-    // warning, not a failed run whose tables are already in place.
-    let report_opts = crate::report::ReportOptions {
-        lang: cfg.report.lang,
-        out: None,
-    };
-    match crate::report::write_report(&opts.out, &report_opts) {
-        Ok(path) => outputs.push(path),
+    // warning, not a failed run whose tables are complete.
+    let page = stage.join("report.html");
+    match crate::report::write_page(&stage, cfg.report.lang, &page) {
+        Ok(()) => outputs.push(in_place(&page)),
         Err(e) => tracing::warn!("report.html not written: {e}"),
     }
+    writer.commit(Commit::Replace)?;
+    outputs.push(opts.out.join(output::folder::MANIFEST));
     Ok(RunSummary { outputs, ..summary })
 }

@@ -77,6 +77,9 @@ pub enum ReportError {
     /// Writing report.html (the message names the file).
     #[error(transparent)]
     Write(#[from] crate::Error),
+    /// The output folder is locked, inconsistent or incomplete.
+    #[error(transparent)]
+    Folder(#[from] crate::output::folder::FolderError),
 }
 
 impl ReportError {
@@ -94,16 +97,30 @@ pub fn render_report(out_dir: &Path, opts: &ReportOptions) -> Result<String, Rep
     Ok(html::render(&data, opts.lang))
 }
 
-/// Render `out_dir` and write the page atomically (temporary file in the same folder, then
-/// rename), like the tables. Returns the path written.
+/// `palaute report`: renders the output folder `out_dir` (after checking it holds one run's
+/// outputs) and writes the page to `opts.out`, or as the folder's `report.html` through a
+/// commit that updates its manifest. Returns the path written.
 pub fn write_report(out_dir: &Path, opts: &ReportOptions) -> Result<PathBuf, ReportError> {
-    let page = render_report(out_dir, opts)?;
-    let path = opts
-        .out
-        .clone()
-        .unwrap_or_else(|| out_dir.join("report.html"));
-    crate::output::write_atomic(&path, |f| {
+    use crate::output::folder::{verify, Commit, Writer};
+    // Checked before locking too, so a mistyped folder is an error, not a new empty folder.
+    verify(out_dir)?;
+    if let Some(path) = &opts.out {
+        write_page(out_dir, opts.lang, path)?;
+        return Ok(path.clone());
+    }
+    let writer = Writer::begin(out_dir)?;
+    verify(out_dir)?;
+    write_page(out_dir, opts.lang, &writer.staging().join("report.html"))?;
+    writer.commit(Commit::Update)?;
+    Ok(out_dir.join("report.html"))
+}
+
+/// Renders the tables in `tables_dir` and writes the page to `path` atomically (temporary
+/// file beside it, then rename).
+pub fn write_page(tables_dir: &Path, lang: UiLang, path: &Path) -> Result<(), ReportError> {
+    let page = render_report(tables_dir, &ReportOptions { lang, out: None })?;
+    crate::output::write_atomic(path, |f| {
         std::io::Write::write_all(f, page.as_bytes()).map_err(|e| e.to_string())
     })?;
-    Ok(path)
+    Ok(())
 }

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::*;
 use crate::analyze::list_col;
+use crate::output::folder::FolderError;
 use crate::output::{write_json, write_parquet};
 
 const HOSTILE: &str = "</script><script>alert(\"x\")</script> & 'y' <b>bold</b>\nline two <!--";
@@ -354,6 +355,7 @@ fn hostile_text_is_escaped_in_html_and_json() {
 #[test]
 fn same_tables_give_a_byte_identical_report_written_atomically() {
     let dir = full_fixture("Support kept me waiting.");
+    seal(dir.path());
     let opts = ReportOptions::default();
     let path = write_report(dir.path(), &opts).unwrap();
     assert_eq!(path, dir.path().join("report.html"));
@@ -433,11 +435,33 @@ fn missing_or_corrupt_required_files_are_typed_errors_naming_the_file() {
     let err = render_report(dir.path(), &opts).unwrap_err();
     assert!(err.to_string().contains("drivers.parquet"), "{err}");
     let empty = tempfile::tempdir().unwrap();
-    assert!(matches!(
-        write_report(empty.path(), &opts),
-        Err(ReportError::Missing { path }) if path.ends_with("run.json")
-    ));
+    let err = write_report(empty.path(), &opts).unwrap_err();
+    assert!(
+        matches!(&err, ReportError::Folder(FolderError::NoManifest(_))),
+        "{err}"
+    );
     assert!(!empty.path().join("report.html").exists());
+    // A table changed after the run: `palaute report` refuses the folder.
+    let dir = full_fixture("x");
+    seal(dir.path());
+    std::fs::write(dir.path().join("quotes.parquet"), b"PAR1 other run").unwrap();
+    let err = write_report(dir.path(), &opts).unwrap_err().to_string();
+    assert!(
+        err.contains("quotes.parquet") && err.contains("rerun"),
+        "{err}"
+    );
+}
+
+/// Lists every file of a hand-made folder in a manifest, as a run's commit would.
+fn seal(dir: &Path) {
+    let names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    crate::output::folder::seal(dir, &names).unwrap();
 }
 
 #[test]

@@ -1,15 +1,8 @@
 //! The binary as users call it.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
 use super::*;
-
-/// The binary, never downloading a model: these tests must not depend on (or use) the network.
-fn palaute() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_palaute"));
-    c.env("HF_HUB_OFFLINE", "1");
-    c
-}
 
 fn succeeded(o: &Output) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -191,13 +184,14 @@ fn run_writes_report_html_and_report_rerenders_it() {
     succeeded(&report);
     assert_eq!(std::fs::read_to_string(&again).unwrap(), sv);
 
-    // Not an output folder: a failure that names the missing file.
+    // Not an output folder: a failure that names the missing file, and creates nothing.
     let missing = palaute()
         .arg("report")
         .arg(dir.path().join("nowhere"))
         .output()
         .unwrap();
-    failed_naming(&missing, "run.json");
+    failed_naming(&missing, "manifest.json");
+    assert!(!dir.path().join("nowhere").exists());
 }
 
 #[test]

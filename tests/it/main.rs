@@ -2,6 +2,7 @@
 //! the command-line binary. One test binary keeps link time down.
 
 mod cli;
+mod crash;
 mod evidence;
 mod fixtures;
 mod sample;
@@ -11,6 +12,13 @@ use std::path::{Path, PathBuf};
 use palaute::progress::Progress;
 use palaute::{Config, RunOptions};
 use polars::prelude::*;
+
+/// The binary, never downloading a model: these tests must not depend on (or use) the network.
+pub fn palaute() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_palaute"));
+    c.env("HF_HUB_OFFLINE", "1");
+    c
+}
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

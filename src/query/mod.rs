@@ -7,6 +7,9 @@ use std::path::{Path, PathBuf};
 use polars::prelude::*;
 use polars::sql::SQLContext;
 
+mod sandbox;
+pub use sandbox::Refused;
+
 /// How the result is printed or written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum QueryFormat {
@@ -21,7 +24,7 @@ pub enum QueryFormat {
 
 #[derive(Debug, thiserror::Error)]
 pub enum QueryError {
-    #[error("{0}: not a palaute output folder (no .parquet tables in it)")]
+    #[error("{0}: the output folder has no tables")]
     NoTables(PathBuf),
     #[error("{path}: {source}")]
     Io {
@@ -39,37 +42,36 @@ pub enum QueryError {
     Output(#[from] crate::error::Error),
     #[error("--format parquet writes binary; give --output FILE")]
     ParquetNeedsFile,
+    #[error(transparent)]
+    Refused(#[from] Refused),
+    #[error(transparent)]
+    Folder(#[from] crate::output::folder::FolderError),
 }
 
-/// Tables of `out_dir` as (name, path), sorted by name. Hidden files (`.x.parquet`) are not
-/// tables; temporary files of an interrupted write (`.palaute-*.tmp`) are not Parquet by name.
+/// Tables of `out_dir` as (name, path), sorted by name: the Parquet files its manifest
+/// lists, after checking that the folder holds what the manifest says (one run's outputs).
 pub fn tables(out_dir: &Path) -> Result<Vec<(String, PathBuf)>, QueryError> {
-    let io = |source| QueryError::Io {
-        path: out_dir.to_path_buf(),
-        source,
-    };
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(out_dir).map_err(io)? {
-        let path = entry.map_err(io)?.path();
-        if path.extension().is_some_and(|e| e == "parquet") {
-            if let Some(stem) = path.file_stem().and_then(|s| s.to_str()) {
-                if !stem.starts_with('.') {
-                    out.push((stem.to_string(), path));
-                }
-            }
-        }
-    }
+    let manifest = crate::output::folder::verify(out_dir)?;
+    let out: Vec<(String, PathBuf)> = manifest
+        .tables()
+        .into_iter()
+        .map(|t| (t.to_string(), out_dir.join(format!("{t}.parquet"))))
+        .collect();
     if out.is_empty() {
         return Err(QueryError::NoTables(out_dir.to_path_buf()));
     }
-    out.sort();
     Ok(out)
 }
 
 /// Runs `sql` with every table of `out_dir` registered by name. Tables are scanned lazily,
-/// so a query that touches two columns of a large `segments` reads only those.
-pub fn run_query(out_dir: &Path, sql: &str) -> Result<DataFrame, QueryError> {
+/// so a query that touches two columns of a large `segments` reads only those. Unless
+/// `allow_files`, the query may read nothing but those tables (see [`sandbox`]).
+pub fn run_query(out_dir: &Path, sql: &str, allow_files: bool) -> Result<DataFrame, QueryError> {
     let tables = tables(out_dir)?;
+    if !allow_files {
+        let names: Vec<&str> = tables.iter().map(|(n, _)| n.as_str()).collect();
+        sandbox::check(sql, out_dir, &names)?;
+    }
     let mut ctx = SQLContext::new();
     for (name, path) in &tables {
         let lf = LazyFrame::scan_parquet(
@@ -209,6 +211,7 @@ pub fn widen_table_format() {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::folder::FolderError;
 
     fn out_dir() -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
@@ -228,8 +231,13 @@ mod tests {
         crate::output::write_parquet(&mut themes, &dir.path().join("themes.parquet")).unwrap();
         crate::output::write_parquet(&mut segs, &dir.path().join("segments.parquet")).unwrap();
         crate::output::write_parquet(&mut docs, &dir.path().join("documents.parquet")).unwrap();
-        // Leftover of an interrupted write: not a table.
+        // Not a table: a leftover of an interrupted write, and a Parquet file the manifest
+        // does not list.
         std::fs::write(dir.path().join(".palaute-x.tmp"), b"junk").unwrap();
+        let mut stray = df!("x" => [1]).unwrap();
+        crate::output::write_parquet(&mut stray, &dir.path().join("stray.parquet")).unwrap();
+        let tables = ["themes.parquet", "segments.parquet", "documents.parquet"];
+        crate::output::folder::seal(dir.path(), &tables).unwrap();
         dir
     }
 
@@ -246,6 +254,7 @@ mod tests {
             dir.path(),
             "SELECT stage, COUNT(*) AS n FROM segments WHERE sentiment = 'negative' \
              GROUP BY stage ORDER BY stage",
+            false,
         )
         .unwrap();
         assert_eq!(df.height(), 2);
@@ -256,6 +265,7 @@ mod tests {
             "SELECT s.segment_id, d.score FROM segments s \
              JOIN documents d ON split_part(s.segment_id, '-', 1) = d.doc_id \
              ORDER BY s.segment_id",
+            false,
         )
         .unwrap();
         assert_eq!(joined.height(), 3);
@@ -264,7 +274,8 @@ mod tests {
     #[test]
     fn formats_and_errors() {
         let dir = out_dir();
-        let mut df = run_query(dir.path(), "SELECT * FROM documents ORDER BY doc_id").unwrap();
+        let mut df =
+            run_query(dir.path(), "SELECT * FROM documents ORDER BY doc_id", false).unwrap();
         let mut csv = Vec::new();
         write_result(&mut df, QueryFormat::Csv, None, &mut csv).unwrap();
         assert_eq!(
@@ -277,7 +288,8 @@ mod tests {
             String::from_utf8(json).unwrap(),
             "{\"doc_id\":\"d1\",\"score\":2.0}\n{\"doc_id\":\"d2\",\"score\":9.0}\n"
         );
-        let mut themes = run_query(dir.path(), "SELECT * FROM themes ORDER BY theme_id").unwrap();
+        let mut themes =
+            run_query(dir.path(), "SELECT * FROM themes ORDER BY theme_id", false).unwrap();
         let mut json = Vec::new();
         write_result(&mut themes, QueryFormat::Json, None, &mut json).unwrap();
         assert_eq!(
@@ -300,15 +312,35 @@ mod tests {
             .unwrap();
         assert!(back.equals(&df));
 
-        let err = run_query(dir.path(), "SELECT * FROM nonexistent").unwrap_err();
+        let err = run_query(dir.path(), "SELECT * FROM nonexistent", false).unwrap_err();
         assert!(
             err.to_string().contains("documents, segments, themes"),
             "{err}"
         );
         let empty = tempfile::tempdir().unwrap();
         assert!(matches!(
-            run_query(empty.path(), "SELECT 1"),
-            Err(QueryError::NoTables(_))
+            run_query(empty.path(), "SELECT 1", false),
+            Err(QueryError::Folder(FolderError::NoManifest(_)))
         ));
+    }
+
+    #[test]
+    fn other_files_only_with_allow_files_and_a_changed_table_is_refused() {
+        let dir = out_dir();
+        let elsewhere = tempfile::tempdir().unwrap();
+        let other = elsewhere.path().join("other.parquet");
+        let mut df = df!("secret" => [42]).unwrap();
+        crate::output::write_parquet(&mut df, &other).unwrap();
+        let sql = format!("SELECT * FROM read_parquet('{}')", other.display());
+        let err = run_query(dir.path(), &sql, false).unwrap_err().to_string();
+        assert!(err.contains("table functions"), "{err}");
+        assert_eq!(run_query(dir.path(), &sql, true).unwrap().height(), 1);
+        let mut changed = df!("doc_id" => ["d9"], "score" => [0.0]).unwrap();
+        crate::output::write_parquet(&mut changed, &dir.path().join("documents.parquet")).unwrap();
+        let err = run_query(dir.path(), "SELECT * FROM segments", false).unwrap_err();
+        assert!(
+            matches!(&err, QueryError::Folder(FolderError::Inconsistent { path, .. }) if path.ends_with("documents.parquet")),
+            "{err}"
+        );
     }
 }

@@ -1,6 +1,9 @@
-//! Output tables. Every file is written to a temporary name in the output folder and renamed
-//! into place, so a crash leaves the previous table or none, never half of one. Row order is
-//! the input order, and Parquet writing is deterministic, so a rerun is byte-identical.
+//! Output tables. Every file is written to a temporary name and renamed into place, so a
+//! crash leaves the previous file or none, never half of one; a run's files become visible
+//! together through [`folder`]. Row order is the input order, and Parquet writing is
+//! deterministic, so a rerun is byte-identical.
+
+pub mod folder;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
