@@ -7,9 +7,11 @@
 //! and deletes the journal. Whoever next opens the folder (a run, `report`, `query`) finishes
 //! an interrupted commit from the journal, so the folder is always wholly the old run (killed
 //! before the journal) or wholly the new one (killed after it). Readers verify the manifest
-//! and refuse a folder whose files disagree with it. A lock file keeps two runs from writing
-//! one folder at once and tells leftovers of dead runs (staging folders, temporary files)
-//! from live ones, so those are removed.
+//! and refuse a folder whose files disagree with it. Two lock files: `.palaute.lock`, held by a
+//! run from start to end, keeps two runs from writing one folder and tells leftovers of dead
+//! runs (staging folders, temporary files) from live ones, so those are removed;
+//! `.palaute-commit.lock` is held exclusively by a commit and shared by readers while they
+//! read, so a reader never sees the folder half-way through a commit.
 
 use std::fs::{self, File};
 use std::io::Read;
@@ -22,6 +24,7 @@ use sha2::{Digest, Sha256};
 pub const MANIFEST: &str = "manifest.json";
 const JOURNAL: &str = ".palaute-commit.json";
 const LOCK: &str = ".palaute.lock";
+const COMMIT_LOCK: &str = ".palaute-commit.lock";
 const STAGING_PREFIX: &str = ".palaute-staging-";
 /// Prefix of `write_atomic`'s temporary files.
 const TMP_PREFIX: &str = ".palaute-";
@@ -36,7 +39,7 @@ pub enum FolderError {
     },
     #[error("{0}: another palaute run is writing to this folder (it holds {LOCK}); wait for it or choose another --out")]
     Busy(PathBuf),
-    #[error("{0}: not a complete palaute output folder (no {MANIFEST}: no run has finished here, or it was written by palaute before 0.2); run `palaute run … --out` into it")]
+    #[error("{0}: not a complete palaute output folder (no {MANIFEST}: no run has finished here, or an older palaute wrote it); run `palaute run … --out` into it")]
     NoManifest(PathBuf),
     #[error("{path}: {message}; the folder no longer holds the outputs of one run — rerun `palaute run … --out` into it")]
     Inconsistent { path: PathBuf, message: String },
@@ -44,6 +47,8 @@ pub enum FolderError {
     Corrupt { path: PathBuf, message: String },
     #[error("{0}: an interrupted run left its commit unfinished and the folder cannot be locked to finish it (read-only?); open it once with write access")]
     Unrecoverable(PathBuf),
+    #[error("{path}: {message}")]
+    Unsafe { path: PathBuf, message: String },
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> FolderError + '_ {
@@ -112,13 +117,17 @@ impl Writer {
     /// staging folder for the new outputs.
     pub fn begin(dir: &Path) -> Result<Writer, FolderError> {
         fs::create_dir_all(dir).map_err(io(dir))?;
-        let lock = lock_file(dir)?;
+        let lock = lock_file(dir, LOCK)?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => return Err(FolderError::Busy(dir.into())),
             Err(fs::TryLockError::Error(e)) => return Err(io(&dir.join(LOCK))(e)),
         }
-        recover_locked(dir)?;
+        {
+            let commit = lock_file(dir, COMMIT_LOCK)?;
+            commit.lock().map_err(io(&dir.join(COMMIT_LOCK)))?;
+            recover_locked(dir)?;
+        }
         clean_stale(dir)?;
         let staging = tempfile::Builder::new()
             .prefix(STAGING_PREFIX)
@@ -175,6 +184,16 @@ impl Writer {
             files,
         };
         write_json_file(&staging.join(MANIFEST), &manifest)?;
+        sync_dir(staging);
+        // Readers wait while the journal and the moves happen (they hold this lock shared).
+        let commit_lock = lock_file(&self.dir, COMMIT_LOCK)?;
+        commit_lock
+            .lock()
+            .map_err(io(&self.dir.join(COMMIT_LOCK)))?;
+        // From the journal on, the staging folder belongs to the journal: an error or a kill
+        // must not delete it, the next opener finishes the moves from it.
+        let staging = self.staging.keep();
+        let staging = staging.as_path();
         fault(0);
         let mut moves = staged;
         moves.push(MANIFEST.into());
@@ -197,6 +216,7 @@ impl Writer {
         sync_dir(&self.dir);
         fault(1);
         apply(&self.dir, &journal)?;
+        drop(commit_lock);
         Ok(manifest)
     }
 }
@@ -223,6 +243,13 @@ fn apply(dir: &Path, journal: &Journal) -> Result<(), FolderError> {
         let from = staging.join(name);
         if from.exists() {
             fs::rename(&from, dir.join(name)).map_err(io(&from))?;
+        } else if !dir.join(name).exists() {
+            // Neither staged nor moved: the journal cannot be completed; keep it (and the
+            // folder's refusal to be read) rather than declare a half-moved run whole.
+            return Err(FolderError::Inconsistent {
+                path: from,
+                message: format!("the commit in {JOURNAL} lost this file"),
+            });
         }
         fault(2 + k);
     }
@@ -255,6 +282,16 @@ fn recover_locked(dir: &Path) -> Result<(), FolderError> {
         path: path.clone(),
         message: e.to_string(),
     })?;
+    let names = journal.files.iter().chain(&journal.remove);
+    if !journal.staging.starts_with(STAGING_PREFIX)
+        || !plain_name(&journal.staging)
+        || !names.clone().all(|n| plain_name(n))
+    {
+        return Err(FolderError::Unsafe {
+            path,
+            message: "names a file outside the output folder; not followed".into(),
+        });
+    }
     tracing::warn!(
         "{}: finishing the commit of an interrupted run",
         dir.display()
@@ -278,8 +315,17 @@ fn clean_stale(dir: &Path) -> Result<(), FolderError> {
     Ok(())
 }
 
-fn lock_file(dir: &Path) -> Result<File, FolderError> {
-    let path = dir.join(LOCK);
+/// A file name of the output folder itself: one normal path component, not hidden.
+fn plain_name(name: &str) -> bool {
+    let mut parts = Path::new(name).components();
+    matches!(
+        (parts.next(), parts.next()),
+        (Some(std::path::Component::Normal(_)), None)
+    ) && !name.contains(['/', '\\'])
+}
+
+fn lock_file(dir: &Path, name: &str) -> Result<File, FolderError> {
+    let path = dir.join(name);
     fs::OpenOptions::new()
         .create(true)
         .truncate(false)
@@ -288,13 +334,60 @@ fn lock_file(dir: &Path) -> Result<File, FolderError> {
         .map_err(io(&path))
 }
 
-/// Opens `dir` for reading: finishes an interrupted commit (waiting for a live one), then
+/// An output folder opened for reading: its manifest, verified, and a shared hold on the
+/// commit lock so no commit replaces the files while they are read. Keep it alive until the
+/// reading is done.
+pub struct Reading {
+    pub manifest: Manifest,
+    _hold: Option<File>,
+}
+
+/// Opens `dir` for reading: finishes the commit of a dead run (waiting out a live one), then
 /// checks every file the manifest lists against its size and sha256.
-pub fn verify(dir: &Path) -> Result<Manifest, FolderError> {
-    settle(dir)?;
+pub fn verify(dir: &Path) -> Result<Reading, FolderError> {
+    let started = Instant::now();
+    loop {
+        // A folder we cannot lock (read-only) is still read, without the hold.
+        let hold = lock_file(dir, COMMIT_LOCK)
+            .ok()
+            .filter(|f| f.lock_shared().is_ok());
+        if !dir.join(JOURNAL).exists() {
+            let manifest = check(dir)?;
+            return Ok(Reading {
+                manifest,
+                _hold: hold,
+            });
+        }
+        // A journal while we hold the commit lock shared: its run died mid-commit.
+        drop(hold);
+        let Ok(run_lock) = lock_file(dir, LOCK) else {
+            return Err(FolderError::Unrecoverable(dir.into()));
+        };
+        if run_lock.try_lock().is_ok() {
+            let commit = lock_file(dir, COMMIT_LOCK)?;
+            commit.lock().map_err(io(&dir.join(COMMIT_LOCK)))?;
+            recover_locked(dir)?;
+            continue;
+        }
+        // A new run holds the folder and finishes the dead run's commit as it starts.
+        if started.elapsed() > Duration::from_secs(60) {
+            return Err(FolderError::Busy(dir.into()));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Every file the manifest lists, as the manifest says it is.
+fn check(dir: &Path) -> Result<Manifest, FolderError> {
     let manifest = read_manifest(dir)?;
     for e in &manifest.files {
         let path = dir.join(&e.name);
+        if !plain_name(&e.name) {
+            return Err(FolderError::Unsafe {
+                path: dir.join(MANIFEST),
+                message: format!("lists {:?}, which is not a file of the folder", e.name),
+            });
+        }
         let found = match entry(&path, &e.name) {
             Ok(found) => found,
             Err(FolderError::Io { source, .. })
@@ -315,26 +408,6 @@ pub fn verify(dir: &Path) -> Result<Manifest, FolderError> {
         }
     }
     Ok(manifest)
-}
-
-/// Waits while a live run commits (its journal exists and it holds the lock), or finishes the
-/// commit of a dead one.
-fn settle(dir: &Path) -> Result<(), FolderError> {
-    let started = Instant::now();
-    while dir.join(JOURNAL).exists() {
-        let Ok(lock) = lock_file(dir) else {
-            return Err(FolderError::Unrecoverable(dir.into()));
-        };
-        if lock.try_lock().is_ok() {
-            return recover_locked(dir);
-        }
-        // A live commit takes milliseconds; a minute means something else is wrong.
-        if started.elapsed() > Duration::from_secs(60) {
-            return Err(FolderError::Busy(dir.into()));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Ok(())
 }
 
 fn read_manifest(dir: &Path) -> Result<Manifest, FolderError> {
@@ -437,7 +510,7 @@ mod tests {
         put(w.staging(), "a.parquet", "a1");
         put(w.staging(), "old.parquet", "o1");
         w.commit(Commit::Replace).unwrap();
-        assert_eq!(verify(dir.path()).unwrap().tables(), ["a", "old"]);
+        assert_eq!(verify(dir.path()).unwrap().manifest.tables(), ["a", "old"]);
 
         let w = Writer::begin(dir.path()).unwrap();
         put(w.staging(), "a.parquet", "a2");
@@ -462,7 +535,7 @@ mod tests {
             .unwrap()
             .filter_map(Result::ok)
             .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with('.') && n != LOCK)
+            .filter(|n| n.starts_with('.') && n != LOCK && n != COMMIT_LOCK)
             .collect();
         assert!(hidden.is_empty(), "{hidden:?}");
     }
@@ -489,10 +562,39 @@ mod tests {
         write_json_file(&dir.path().join(JOURNAL), &journal).unwrap();
         fs::rename(staging.join("a.parquet"), dir.path().join("a.parquet")).unwrap();
         assert_ne!(visible(dir.path()), old);
-        assert_eq!(verify(dir.path()).unwrap(), new);
+        assert_eq!(verify(dir.path()).unwrap().manifest, new);
         let now = visible(dir.path());
         assert!(now.contains(&("b.parquet".into(), "b2".into())), "{now:?}");
         assert!(!dir.path().join(JOURNAL).exists() && !staging.exists());
+    }
+
+    #[test]
+    fn a_journal_that_points_outside_or_lost_its_files_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = tempfile::tempdir().unwrap();
+        put(victim.path(), "keep.txt", "precious");
+        let hostile = Journal {
+            staging: ".palaute-staging-x".into(),
+            files: vec![MANIFEST.into()],
+            remove: vec![format!(
+                "../{}/keep.txt",
+                victim.path().file_name().unwrap().to_string_lossy()
+            )],
+        };
+        write_json_file(&dir.path().join(JOURNAL), &hostile).unwrap();
+        let err = verify(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("outside the output folder"), "{err}");
+        assert!(victim.path().join("keep.txt").exists());
+        // A journal whose staged file is gone (not moved either): refused, journal kept.
+        let lost = Journal {
+            staging: ".palaute-staging-y".into(),
+            files: vec!["a.parquet".into(), MANIFEST.into()],
+            remove: vec![],
+        };
+        write_json_file(&dir.path().join(JOURNAL), &lost).unwrap();
+        let err = Writer::begin(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("lost this file"), "{err}");
+        assert!(dir.path().join(JOURNAL).exists());
     }
 
     #[test]

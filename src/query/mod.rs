@@ -51,7 +51,14 @@ pub enum QueryError {
 /// Tables of `out_dir` as (name, path), sorted by name: the Parquet files its manifest
 /// lists, after checking that the folder holds what the manifest says (one run's outputs).
 pub fn tables(out_dir: &Path) -> Result<Vec<(String, PathBuf)>, QueryError> {
-    let manifest = crate::output::folder::verify(out_dir)?;
+    let reading = crate::output::folder::verify(out_dir)?;
+    table_paths(out_dir, &reading.manifest)
+}
+
+fn table_paths(
+    out_dir: &Path,
+    manifest: &crate::output::folder::Manifest,
+) -> Result<Vec<(String, PathBuf)>, QueryError> {
     let out: Vec<(String, PathBuf)> = manifest
         .tables()
         .into_iter()
@@ -67,7 +74,9 @@ pub fn tables(out_dir: &Path) -> Result<Vec<(String, PathBuf)>, QueryError> {
 /// so a query that touches two columns of a large `segments` reads only those. Unless
 /// `allow_files`, the query may read nothing but those tables (see [`sandbox`]).
 pub fn run_query(out_dir: &Path, sql: &str, allow_files: bool) -> Result<DataFrame, QueryError> {
-    let tables = tables(out_dir)?;
+    // Held until the result is collected: no commit replaces the tables mid-query.
+    let reading = crate::output::folder::verify(out_dir)?;
+    let tables = table_paths(out_dir, &reading.manifest)?;
     if !allow_files {
         let names: Vec<&str> = tables.iter().map(|(n, _)| n.as_str()).collect();
         sandbox::check(sql, out_dir, &names)?;
@@ -79,7 +88,11 @@ pub fn run_query(out_dir: &Path, sql: &str, allow_files: bool) -> Result<DataFra
                 path: path.clone(),
                 source,
             })?,
-            ScanArgsParquet::default(),
+            // The path is the file the manifest vouched for, never a pattern ("runs[1]/…").
+            ScanArgsParquet {
+                glob: false,
+                ..Default::default()
+            },
         )
         .map_err(|source| QueryError::Table {
             path: path.clone(),

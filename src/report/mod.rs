@@ -103,14 +103,17 @@ pub fn render_report(out_dir: &Path, opts: &ReportOptions) -> Result<String, Rep
 pub fn write_report(out_dir: &Path, opts: &ReportOptions) -> Result<PathBuf, ReportError> {
     use crate::output::folder::{verify, Commit, Writer};
     // Checked before locking too, so a mistyped folder is an error, not a new empty folder.
-    verify(out_dir)?;
+    let reading = verify(out_dir)?;
     if let Some(path) = &opts.out {
         write_page(out_dir, opts.lang, path)?;
         return Ok(path.clone());
     }
+    drop(reading);
     let writer = Writer::begin(out_dir)?;
-    verify(out_dir)?;
+    let reading = verify(out_dir)?;
     write_page(out_dir, opts.lang, &writer.staging().join("report.html"))?;
+    // The commit takes the lock this reading holds shared.
+    drop(reading);
     writer.commit(Commit::Update)?;
     Ok(out_dir.join("report.html"))
 }

@@ -70,7 +70,7 @@ fn which_run(out: &Path, runs: &[(&str, &BTreeMap<String, Vec<u8>>)], context: &
         // A dead run's staging folder may stay until the next run (a reader does not take
         // the folder's lock to delete it); an unfinished commit may not.
         assert!(
-            !n.starts_with(".palaute-commit"),
+            n != ".palaute-commit.json",
             "{context}: {n} left after recovery"
         );
     }
@@ -125,7 +125,7 @@ fn a_kill_at_any_moment_leaves_one_run_whole() {
             .unwrap()
             .filter_map(Result::ok)
             .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with('.') && n != ".palaute.lock")
+            .filter(|n| n.starts_with('.') && !n.ends_with(".lock"))
             .collect();
         assert!(hidden.is_empty(), "step {step}: {hidden:?}");
     }
