@@ -18,6 +18,7 @@ pub struct Config {
     pub models: crate::model::ModelsConfig,
     pub classify: crate::classify::ClassifyConfig,
     pub discover: crate::discover::DiscoverConfig,
+    pub analyze: crate::analyze::AnalyzeConfig,
     pub report: crate::report::ReportConfig,
 }
 

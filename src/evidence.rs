@@ -141,6 +141,7 @@ pub fn run(
         themes: &themes,
         stages: &classifier.stages,
         quotes_per_cell: cfg.classify.quotes_per_cell,
+        cfg: &cfg.analyze,
     })
     .map_err(|e| {
         ClassifyError::Config(crate::error::Error::Output {

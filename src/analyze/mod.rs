@@ -2,7 +2,10 @@
 //! representative quotes and monthly trends. Every figure is computed from segments that the
 //! quotes table points back to, and ordering is fixed, so reruns are byte-identical.
 
+mod compare;
+mod drivers;
 mod quotes;
+pub mod stats;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -12,7 +15,9 @@ use crate::classify::codebook::{Codebook, OTHER};
 use crate::classify::SegmentLabels;
 use crate::model::Embeddings;
 use crate::record::{nps_group, Document, Role, ScoreKind, Segment};
+use drivers::DriverCols;
 use quotes::pick_quotes;
+pub use stats::AnalyzeConfig;
 
 /// A theme known to the run: from the codebook or discovered.
 #[derive(Debug, Clone)]
@@ -34,6 +39,7 @@ pub struct Inputs<'a> {
     pub themes: &'a [ThemeInfo],
     pub stages: &'a Codebook,
     pub quotes_per_cell: usize,
+    pub cfg: &'a AnalyzeConfig,
 }
 
 pub struct Tables {
@@ -42,6 +48,8 @@ pub struct Tables {
     pub drivers: DataFrame,
     pub quotes: DataFrame,
     pub trends: DataFrame,
+    /// With `[analyze] compare` or `period`.
+    pub comparisons: Option<DataFrame>,
 }
 
 /// NPS = %promoters − %detractors over respondents with an NPS score (the report's overall
@@ -120,6 +128,19 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
             nps_of.insert(respondent_of(d), s);
         }
     }
+    // Scored respondents in a fixed order, with y = +1/0/−1, for intervals and importance.
+    let scored_index: HashMap<&str, usize> = nps_of
+        .keys()
+        .enumerate()
+        .map(|(i, k)| (k.as_str(), i))
+        .collect();
+    let y: Vec<f64> = nps_of.values().map(|s| stats::nps_value(*s)).collect();
+    let scored_of = |respondents: &BTreeSet<&str>| -> Vec<usize> {
+        respondents
+            .iter()
+            .filter_map(|r| scored_index.get(r).copied())
+            .collect()
+    };
     let all_respondents: BTreeSet<String> = rows.iter().map(|r| r.respondent.clone()).collect();
     let nps_all = nps(nps_of.values());
     let detractor_rate = {
@@ -166,8 +187,17 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
 
     let mut quote_rows: Vec<QuoteRow> = Vec::new();
     let mut ts = TsCols::default();
+    let mut cell_groups: Vec<Vec<usize>> = Vec::new();
     for ((ti, si), members) in &cells {
         let respondents: BTreeSet<&str> = members.iter().map(|r| r.respondent.as_str()).collect();
+        cell_groups.push(scored_of(&respondents));
+        let negatives = members
+            .iter()
+            .filter(|r| r.lab.sentiment == "negative")
+            .count();
+        let (lo, hi) = stats::wilson(negatives, members.len()).unzip();
+        ts.negative_low.push(lo.map(round2));
+        ts.negative_high.push(hi.map(round2));
         let (with, without, imp) = impact(&respondents);
         let picked = pick_quotes(members, inp.emb, inp.quotes_per_cell);
         for (rank, r) in picked.iter().enumerate() {
@@ -205,6 +235,12 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
         ts.quote_ids
             .push(picked.iter().map(|r| r.seg.segment_id.clone()).collect());
     }
+    // Cells share the drivers' resamples (same seed and streams), without importance.
+    let cell_ci = stats::bootstrap(&y, &cell_groups, None, inp.cfg).impact;
+    let (cell_lo, cell_hi): (Vec<Option<f64>>, Vec<Option<f64>>) = cell_ci
+        .iter()
+        .map(|c| (c.map(|c| round2(c.0)), c.map(|c| round2(c.1))))
+        .unzip();
     let theme_stage = DataFrame::new_infer_height(vec![
         Column::new("theme_id".into(), ts.theme),
         Column::new("stage".into(), ts.stage),
@@ -213,10 +249,14 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
         Column::new("documents".into(), ts.documents),
         Column::new("respondents".into(), ts.respondents),
         Column::new("negative_share".into(), ts.negative_share),
+        Column::new("negative_share_low".into(), ts.negative_low),
+        Column::new("negative_share_high".into(), ts.negative_high),
         Column::new("mean_sentiment".into(), ts.mean_sentiment),
         Column::new("nps_mentioners".into(), ts.nps_mentioners),
         Column::new("nps_others".into(), ts.nps_others),
         Column::new("nps_impact".into(), ts.nps_impact),
+        Column::new("nps_impact_low".into(), cell_lo),
+        Column::new("nps_impact_high".into(), cell_hi),
         list_col("quote_ids", &ts.quote_ids),
     ])?;
 
@@ -293,19 +333,7 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
         dr.nps_mentioners.push(with);
         dr.nps_impact.push(imp);
         dr.lift.push(lift);
-    }
-    // Rank: the theme whose mentioners pull NPS down the most comes first.
-    let mut order: Vec<usize> = (0..dr.id.len()).collect();
-    order.sort_by(|a, b| {
-        let key = |i: usize| dr.nps_impact[i].unwrap_or(f64::INFINITY);
-        key(*a)
-            .total_cmp(&key(*b))
-            .then(dr.share[*b].total_cmp(&dr.share[*a]))
-            .then(dr.id[*a].cmp(&dr.id[*b]))
-    });
-    let mut rank = vec![0u32; order.len()];
-    for (r, i) in order.iter().enumerate() {
-        rank[*i] = r as u32 + 1;
+        dr.scored.push(scored_of(&respondents));
     }
     let themes = DataFrame::new_infer_height(vec![
         Column::new("theme_id".into(), th.id),
@@ -324,17 +352,7 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
         Column::new("root_cause_segments".into(), th.root_cause),
         Column::new("representative_segment_id".into(), th.representative),
     ])?;
-    let drivers = DataFrame::new_infer_height(vec![
-        Column::new("theme_id".into(), dr.id),
-        Column::new("respondents".into(), dr.respondents),
-        Column::new("share_of_respondents".into(), dr.share),
-        Column::new("negative_share".into(), dr.negative_share),
-        Column::new("nps_mentioners".into(), dr.nps_mentioners),
-        Column::new("nps_impact".into(), dr.nps_impact),
-        Column::new("detractor_lift".into(), dr.lift),
-        Column::new("rank".into(), rank),
-    ])?
-    .sort(["rank"], SortMultipleOptions::default())?;
+    let drivers = drivers::table(dr, &y, inp.cfg)?;
 
     let q = |f: &dyn Fn(&QuoteRow) -> Option<String>| -> Vec<Option<String>> {
         quote_rows.iter().map(f).collect()
@@ -391,7 +409,9 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
         ),
     ])?;
     let trends = trends(&rows, &theme_order)?;
+    let comparisons = compare::table(&rows, &theme_order, &nps_of, inp.cfg)?;
     Ok(Tables {
+        comparisons,
         themes,
         theme_stage,
         drivers,
@@ -476,6 +496,8 @@ struct TsCols {
     documents: Vec<u32>,
     respondents: Vec<u32>,
     negative_share: Vec<f64>,
+    negative_low: Vec<Option<f64>>,
+    negative_high: Vec<Option<f64>>,
     mean_sentiment: Vec<f64>,
     nps_mentioners: Vec<Option<f64>>,
     nps_others: Vec<Option<f64>>,
@@ -500,17 +522,6 @@ struct ThemeCols {
     negative_share: Vec<Option<f64>>,
     root_cause: Vec<u32>,
     representative: Vec<Option<String>>,
-}
-
-#[derive(Default)]
-struct DriverCols {
-    id: Vec<String>,
-    respondents: Vec<u32>,
-    share: Vec<f64>,
-    negative_share: Vec<f64>,
-    nps_mentioners: Vec<Option<f64>>,
-    nps_impact: Vec<Option<f64>>,
-    lift: Vec<Option<f64>>,
 }
 
 #[cfg(test)]

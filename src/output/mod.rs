@@ -294,6 +294,9 @@ pub fn write_tables(
         ] {
             tables.push((name, std::mem::take(df)));
         }
+        if let Some(df) = t.comparisons.take() {
+            tables.push(("comparisons.parquet", df));
+        }
     }
     let mut written = Vec::new();
     for (name, mut df) in tables {

@@ -88,6 +88,9 @@ pub struct Cell {
     pub mean_sentiment: Option<f64>,
     pub nps_mentioners: Option<f64>,
     pub nps_impact: Option<f64>,
+    /// 95 % intervals: Wilson for the negative share, bootstrap for the NPS impact.
+    pub negative_ci: Option<(f64, f64)>,
+    pub impact_ci: Option<(f64, f64)>,
     pub quotes: Vec<usize>,
 }
 
@@ -100,6 +103,11 @@ pub struct Driver {
     pub negative_share: Option<f64>,
     pub nps_mentioners: Option<f64>,
     pub nps_impact: Option<f64>,
+    /// 95 % interval of `nps_impact`.
+    pub impact_ci: Option<(f64, f64)>,
+    /// Holm-adjusted significance; `None` when not tested (low base).
+    pub significant: Option<bool>,
+    pub low_base: bool,
     pub detractor_lift: Option<f64>,
 }
 
@@ -290,9 +298,13 @@ fn load_evidence(dir: &Path, lang: UiLang, data: &mut ReportData) -> Result<(), 
             "documents",
             "respondents",
             "negative_share",
+            "negative_share_low",
+            "negative_share_high",
             "mean_sentiment",
             "nps_mentioners",
             "nps_impact",
+            "nps_impact_low",
+            "nps_impact_high",
         ],
         &mut missing,
     )?;
@@ -305,6 +317,10 @@ fn load_evidence(dir: &Path, lang: UiLang, data: &mut ReportData) -> Result<(), 
             "negative_share",
             "nps_mentioners",
             "nps_impact",
+            "nps_impact_low",
+            "nps_impact_high",
+            "significant",
+            "low_base",
             "detractor_lift",
             "rank",
         ],
@@ -403,6 +419,11 @@ fn load_evidence(dir: &Path, lang: UiLang, data: &mut ReportData) -> Result<(), 
             t.f64s("nps_mentioners")?,
             t.f64s("nps_impact")?,
         );
+        let (neg_lo, neg_hi) = (
+            t.f64s("negative_share_low")?,
+            t.f64s("negative_share_high")?,
+        );
+        let (imp_lo, imp_hi) = (t.f64s("nps_impact_low")?, t.f64s("nps_impact_high")?);
         for i in 0..t.height() {
             let (Some(th), Some(st)) = (&theme[i], &stage[i]) else {
                 continue;
@@ -418,6 +439,8 @@ fn load_evidence(dir: &Path, lang: UiLang, data: &mut ReportData) -> Result<(), 
                 mean_sentiment: mean[i],
                 nps_mentioners: with[i],
                 nps_impact: impact[i],
+                negative_ci: neg_lo[i].zip(neg_hi[i]),
+                impact_ci: imp_lo[i].zip(imp_hi[i]),
                 quotes: Vec::new(),
             };
             if cell.segments > 0 {
@@ -437,9 +460,14 @@ fn load_evidence(dir: &Path, lang: UiLang, data: &mut ReportData) -> Result<(), 
             t.f64s("nps_impact")?,
             t.f64s("detractor_lift")?,
         );
+        let (ci_lo, ci_hi) = (t.f64s("nps_impact_low")?, t.f64s("nps_impact_high")?);
+        let (significant, low_base) = (t.bools("significant")?, t.bools("low_base")?);
         for i in 0..t.height() {
             let Some(th) = &theme[i] else { continue };
             data.drivers.push(Driver {
+                impact_ci: ci_lo[i].zip(ci_hi[i]),
+                significant: significant[i],
+                low_base: low_base[i].unwrap_or(false),
                 theme: theme_index(&mut data.themes, th),
                 rank: rank[i].unwrap_or(u64::MAX),
                 respondents: resp[i].unwrap_or(0),

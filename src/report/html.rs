@@ -176,7 +176,18 @@ fn overview(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
 fn cell_stats(c: &Cell, t: &Strings, lang: UiLang) -> Vec<(&'static str, String)> {
     let mut s = vec![
         (t.segments, int(c.segments, lang)),
-        (t.negative_share, pct(c.negative_share, lang)),
+        (
+            t.negative_share,
+            match c.negative_ci {
+                Some((l, h)) => format!(
+                    "{} ({}…{})",
+                    pct(c.negative_share, lang),
+                    pct(l, lang),
+                    pct(h, lang)
+                ),
+                None => pct(c.negative_share, lang),
+            },
+        ),
         (t.documents, int(c.documents, lang)),
         (t.respondents, int(c.respondents, lang)),
         (t.root_cause, int(c.root_cause_segments, lang)),
@@ -188,7 +199,10 @@ fn cell_stats(c: &Cell, t: &Strings, lang: UiLang) -> Vec<(&'static str, String)
         s.push((t.nps_mentioners, signed(v, 0, lang)));
     }
     if let Some(v) = c.nps_impact {
-        s.push((t.nps_impact, signed(v, 1, lang)));
+        let ci = c.impact_ci.map_or(String::new(), |(l, h)| {
+            format!(" ({}…{})", signed(l, 1, lang), signed(h, 1, lang))
+        });
+        s.push((t.nps_impact, format!("{}{ci}", signed(v, 1, lang))));
     }
     s
 }
@@ -198,11 +212,22 @@ fn cell_stats(c: &Cell, t: &Strings, lang: UiLang) -> Vec<(&'static str, String)
 /// read as a hotspot.
 pub const FEW_SEGMENTS: u64 = 3;
 
+/// A cell whose negative-share interval is wider than this is too uncertain to call either,
+/// whatever its count (the Wilson interval of 3 of 3 negative is 44–100 %).
+pub const MAX_SHARE_INTERVAL: f64 = 0.5;
+
+/// Whether a cell is too uncertain to be coloured as a hotspot.
+fn uncertain(c: &Cell) -> bool {
+    c.segments < FEW_SEGMENTS
+        || c.negative_ci
+            .is_some_and(|(l, h)| h - l > MAX_SHARE_INTERVAL)
+}
+
 /// Attributes of a coloured cell, and the corner mark that replaces the fill when it has few
 /// segments.
-fn heat_attrs(share: f64, segments: u64) -> (String, String) {
+fn heat_attrs(share: f64, few: bool) -> (String, String) {
     let (bg, light) = heat(share);
-    if segments < FEW_SEGMENTS {
+    if few {
         return (
             "data-few".to_string(),
             format!("<i class=\"mark\" style=\"background-color:{bg}\"></i>"),
@@ -216,7 +241,7 @@ fn heat_attrs(share: f64, segments: u64) -> (String, String) {
 }
 
 fn total_cell(h: &mut String, share: f64, segments: u64, lang: UiLang, after: &str) {
-    let (attrs, mark) = heat_attrs(share, segments);
+    let (attrs, mark) = heat_attrs(share, segments < FEW_SEGMENTS);
     w!(
         h,
         "<td class=\"tot\" {attrs}>{mark}<b>{}</b><small>{}</small></td>{after}",
@@ -298,7 +323,7 @@ fn heatmap(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
                 continue;
             };
             let title = format!("{} × {}", th.label, s.label);
-            let (attrs, mark) = heat_attrs(c.negative_share, c.segments);
+            let (attrs, mark) = heat_attrs(c.negative_share, uncertain(c));
             let stats: Vec<String> = cell_stats(c, t, lang)
                 .into_iter()
                 .map(|(k, v)| format!("{k}: {v}"))
@@ -370,12 +395,33 @@ fn heatmap(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
 
 /// Horizontal bar on a linear scale `lo..hi` (lo ≤ 0 ≤ hi) with a zero line.
 fn bar_svg(value: f64, lo: f64, hi: f64, width: f64, class: &str, label: &str) -> String {
-    let x = |v: f64| (v - lo) / (hi - lo) * width;
+    bar_ci_svg(value, None, lo, hi, width, class, label)
+}
+
+/// A bar from 0 to `value`, with the interval `ci` as an error bar (whisker with end ticks).
+fn bar_ci_svg(
+    value: f64,
+    ci: Option<(f64, f64)>,
+    lo: f64,
+    hi: f64,
+    width: f64,
+    class: &str,
+    label: &str,
+) -> String {
+    let x = |v: f64| ((v.clamp(lo, hi) - lo) / (hi - lo) * width).clamp(0.0, width);
     let (a, b) = (x(0.0), x(value));
+    let whisker = ci.map_or(String::new(), |(l, h)| {
+        let (l, h) = (x(l), x(h));
+        format!(
+            "<g class=\"ci\"><line x1=\"{l:.1}\" x2=\"{h:.1}\" y1=\"9\" y2=\"9\"></line>\
+             <line x1=\"{l:.1}\" x2=\"{l:.1}\" y1=\"5\" y2=\"13\"></line>\
+             <line x1=\"{h:.1}\" x2=\"{h:.1}\" y1=\"5\" y2=\"13\"></line></g>"
+        )
+    });
     format!(
         "<svg class=\"bar {class}\" width=\"{width}\" height=\"18\" viewBox=\"0 0 {width} 18\" role=\"img\" aria-label=\"{}\">\
          <rect x=\"{:.1}\" y=\"3\" width=\"{:.1}\" height=\"12\" rx=\"2\"></rect>\
-         <line x1=\"{a:.1}\" x2=\"{a:.1}\" y1=\"0\" y2=\"18\"></line></svg>",
+         <line x1=\"{a:.1}\" x2=\"{a:.1}\" y1=\"0\" y2=\"18\"></line>{whisker}</svg>",
         esc(label),
         a.min(b),
         (b - a).abs().max(if value == 0.0 { 0.0 } else { 1.0 }),
@@ -409,7 +455,13 @@ fn drivers(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
         );
         return;
     }
-    let impacts = d.drivers.iter().filter_map(|x| x.nps_impact);
+    // The scale covers the intervals too, so no whisker is cut off.
+    let impacts = d.drivers.iter().flat_map(|x| {
+        let ci = x.impact_ci.map(|c| [c.0, c.1]).unwrap_or_default();
+        x.nps_impact
+            .into_iter()
+            .chain(x.impact_ci.is_some().then_some(ci).into_iter().flatten())
+    });
     let lo = -nice(-impacts.clone().fold(0.0, f64::min));
     let hi = nice(impacts.fold(0.0, f64::max));
     let (lo, hi) = if lo == hi { (-1.0, 1.0) } else { (lo, hi) };
@@ -433,31 +485,57 @@ fn drivers(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
     let dash = "–".to_string();
     for x in &d.drivers {
         let th = &d.themes[x.theme];
-        let impact = x.nps_impact.map(|v| signed(v, 1, lang));
+        let impact = x.nps_impact.map(|v| {
+            let ci = x.impact_ci.map_or(String::new(), |(l, h)| {
+                format!(" ({}…{})", signed(l, 1, lang), signed(h, 1, lang))
+            });
+            format!("{}{ci}", signed(v, 1, lang))
+        });
+        // Why a driver is greyed: not significant after the correction, or too few scores.
+        let caveat = match (x.low_base, x.significant) {
+            (true, _) => Some(t.low_base),
+            (false, Some(false)) => Some(t.not_significant),
+            _ => None,
+        };
         let impact_cell = match x.nps_impact {
             Some(v) => format!(
-                "{}<span class=\"val\">{}</span>",
-                bar_svg(
+                "{}<span class=\"val\">{}</span>{}",
+                bar_ci_svg(
                     v,
+                    x.impact_ci,
                     lo,
                     hi,
                     IMPACT_W,
                     if v < 0.0 { "neg" } else { "pos" },
                     impact.as_deref().unwrap_or("")
                 ),
-                esc(impact.as_deref().unwrap_or(""))
+                esc(impact.as_deref().unwrap_or("")),
+                caveat.map_or(String::new(), |c| format!(
+                    " <span class=\"caveat\">{}</span>",
+                    esc(c)
+                ))
             ),
             None => dash.clone(),
+        };
+        let rank = if x.rank == u64::MAX {
+            dash.clone()
+        } else {
+            x.rank.to_string()
         };
         let share = pct(x.share, lang);
         w!(
             h,
-            "<tr data-theme=\"{}\" data-rank=\"{}\"><td class=\"num\">{}</td><th scope=\"row\"><a href=\"#theme-{}\">{}</a></th>\
+            "<tr data-theme=\"{}\" data-rank=\"{}\"{}><td class=\"num\">{}</td><th scope=\"row\"><a href=\"#theme-{}\">{}</a></th>\
              <td class=\"barcell\">{}</td><td class=\"barcell\">{}<span class=\"val\">{}</span></td>\
              <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
             esc(&th.id),
-            x.rank,
-            x.rank,
+            rank,
+            if caveat.is_some() {
+                " class=\"ns\" data-significant=\"false\""
+            } else {
+                " data-significant=\"true\""
+            },
+            rank,
             x.theme,
             esc(&th.label),
             impact_cell,

@@ -63,6 +63,11 @@ impl Table {
         Ok(c.f64().map_err(|e| self.bad(name, e))?.iter().collect())
     }
 
+    pub(super) fn bools(&self, name: &str) -> Result<Vec<Option<bool>>, ReportError> {
+        let c = self.col(name, &DataType::Boolean)?;
+        Ok(c.bool().map_err(|e| self.bad(name, e))?.iter().collect())
+    }
+
     pub(super) fn u64s(&self, name: &str) -> Result<Vec<Option<u64>>, ReportError> {
         let c = self.col(name, &DataType::UInt64)?;
         Ok(c.u64().map_err(|e| self.bad(name, e))?.iter().collect())

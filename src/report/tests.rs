@@ -216,6 +216,17 @@ fn evidence_tables(dir: &Path, quote_text: &str) {
                 "nps_impact",
                 &[Some(-50.0f64), Some(50.0), Some(50.0), None],
             ),
+            // 3 of 3 negative: Wilson 44–100 %, too wide to call a hotspot.
+            nums(
+                "negative_share_low",
+                &[Some(0.44f64), Some(0.0), Some(0.0), Some(0.0)],
+            ),
+            nums(
+                "negative_share_high",
+                &[Some(1.0f64), Some(0.79), Some(0.79), Some(0.79)],
+            ),
+            nums("nps_impact_low", &[Some(-75.0f64), None, None, None]),
+            nums("nps_impact_high", &[Some(-10.0f64), None, None, None]),
         ],
     );
     write(
@@ -228,8 +239,12 @@ fn evidence_tables(dir: &Path, quote_text: &str) {
             nums("negative_share", &[0.67f64, 0.0]),
             nums("nps_mentioners", &[Some(0.0f64), Some(100.0)]),
             nums("nps_impact", &[Some(-8.5f64), Some(2.0)]),
+            nums("nps_impact_low", &[Some(-12.25f64), None]),
+            nums("nps_impact_high", &[Some(-4.0f64), None]),
+            nums("significant", &[Some(true), None]),
+            nums("low_base", &[false, true]),
             nums("detractor_lift", &[Some(1.5f64), Some(0.0)]),
-            nums("rank", &[1u32, 2]),
+            nums("rank", &[Some(1u32), None]),
         ],
     );
     write(
@@ -289,8 +304,12 @@ fn heatmap_cells_follow_the_tables_in_journey_order() {
     assert!(html.contains(
         "data-theme=\"wait_time\" data-stage=\"support\" data-segments=\"3\" data-negative-share=\"1\""
     ));
-    // The darkest red with light text for an all-negative cell.
-    assert!(html.contains("style=\"background-color:#67000d;color:#fff\""));
+    // An all-negative cell of 3 segments: its Wilson interval (44–100 %) is too wide to call,
+    // so it is marked in the darkest red rather than filled, and the popover gives the
+    // intervals.
+    assert!(html.contains("data-segments=\"3\" data-negative-share=\"1\" data-few title="));
+    assert!(html.contains("<i class=\"mark\" style=\"background-color:#67000d\"></i>"));
+    assert!(html.contains("−50.0 (−75.0…−10.0)") || html.contains("-50.0 (-75.0…-10.0)"));
     // A single-segment cell is marked as uncertain rather than shown as a hotspot.
     assert!(html.contains("data-segments=\"1\" data-negative-share=\"0\" data-few title="));
     assert!(html.contains("<i class=\"mark\" style=\"background-color:#fff5f0\"></i><b>1</b>"));
@@ -303,7 +322,20 @@ fn heatmap_cells_follow_the_tables_in_journey_order() {
     assert!(html.contains("Not mentioned: Privacy"));
     // Popover data: the cell's stats and quotes, and the drivers sorted by rank.
     assert!(html.contains("\"title\":\"Wait time × Support\""));
-    assert!(pos("data-rank=\"1\"") < pos("data-rank=\"2\""));
+    assert!(pos("data-rank=\"1\"") < pos("data-rank=\"–\""));
+    // The first driver's interval as a whisker and in words; the unranked one greyed, why said.
+    let i = html
+        .find("data-theme=\"wait_time\" data-rank=\"1\"")
+        .unwrap();
+    assert!(
+        html[i..].contains("(−12.2…−4.0)") || html[i..].contains("(-12.2…-4.0)"),
+        "interval: {}",
+        &html[i..i + 900]
+    );
+    assert!(html.contains("<g class=\"ci\">"));
+    assert!(
+        html.contains("class=\"ns\" data-significant=\"false\"") && html.contains("too few scores")
+    );
     // Provenance: file and row for surveys, time and speaker for interviews.
     assert!(html.contains("data/survey.csv · row 2 · r1 (respondent) · score 3 · negative"));
     assert!(html.contains("i.vtt · 13:03 · Anna (participant) · negative"));
@@ -529,6 +561,10 @@ fn quotes_are_capped_per_cell_per_theme_and_in_total() {
             nums("mean_sentiment", &vec![0.0f64; n]),
             nums("nps_mentioners", &vec![None::<f64>; n]),
             nums("nps_impact", &vec![None::<f64>; n]),
+            nums("negative_share_low", &vec![Some(0.3f64); n]),
+            nums("negative_share_high", &vec![Some(0.7f64); n]),
+            nums("nps_impact_low", &vec![None::<f64>; n]),
+            nums("nps_impact_high", &vec![None::<f64>; n]),
         ],
     );
     let rows: Vec<(String, u32, String)> = themes

@@ -171,6 +171,33 @@ fn sample_evidence_with_the_real_model() {
     // Drivers are ranked; emergent themes (if any) carry keywords; run.json tells the story.
     let drivers = read(a.path(), "drivers");
     assert!(drivers.height() >= 5);
+    // The sample's planted driver is significant after the Holm correction, its interval
+    // excludes 0 and holds the estimate; the importances of the tested themes sum to R².
+    let f = |c: &str| -> Vec<Option<f64>> {
+        drivers.column(c).unwrap().f64().unwrap().iter().collect()
+    };
+    let ids = strings(&drivers, "theme_id");
+    let sig: Vec<Option<bool>> = drivers
+        .column("significant")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .collect();
+    let b = ids
+        .iter()
+        .position(|t| t.as_deref() == Some("billing_errors"))
+        .unwrap();
+    assert_eq!(sig[b], Some(true), "{drivers}");
+    let (imp, lo, hi) = (f("nps_impact"), f("nps_impact_low"), f("nps_impact_high"));
+    assert!(hi[b].unwrap() < 0.0, "{drivers}");
+    for i in 0..drivers.height() {
+        let (v, l, h) = (imp[i].unwrap(), lo[i].unwrap(), hi[i].unwrap());
+        assert!(l <= v + 0.01 && v <= h + 0.01, "row {i}: {l} {v} {h}");
+    }
+    let ri: f64 = f("relative_importance").iter().flatten().sum();
+    let r2 = f("r2")[0].unwrap();
+    assert!(r2 > 0.0 && (ri - r2).abs() < 0.01, "{ri} vs {r2}");
     let th = read(a.path(), "themes");
     let origins = strings(&th, "origin");
     let kws = list_strings(&th, "keywords");

@@ -1,0 +1,245 @@
+//! `comparisons.parquet`: what got worse, where, and is it real. Per theme and group (values
+//! of a metadata column, e.g. region or channel: each group against all the others) or period
+//! (month or quarter from the date: each against the one before), the share of respondents
+//! who mention the theme, the difference with its 95 % Newcombe interval, a two-proportion
+//! z-test Holm-adjusted over the themes of each comparison, and the group's negative share and
+//! NPS impact for context.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use polars::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::stats::{self, AnalyzeConfig};
+use super::{round2, Row};
+
+/// Which period a date falls in, for `[analyze] period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Period {
+    Month,
+    Quarter,
+}
+
+/// One group's respondents and what they said.
+#[derive(Default)]
+struct Group<'a> {
+    respondents: BTreeSet<&'a str>,
+    /// Theme → respondents mentioning it, and its (negative, all) segments.
+    themes: BTreeMap<usize, (BTreeSet<&'a str>, usize, usize)>,
+}
+
+fn group_of(r: &Row, cfg: &AnalyzeConfig) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    if let Some(col) = &cfg.compare {
+        let key = col.strip_prefix("meta_").unwrap_or(col);
+        if let Some(v) = r
+            .doc
+            .metadata
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .and_then(|(_, v)| v.as_deref())
+            .filter(|v| !v.trim().is_empty())
+        {
+            out.push((col.clone(), v.trim().to_string()));
+        }
+    }
+    if let (Some(p), Some(d)) = (cfg.period, r.doc.date) {
+        let label = match p {
+            Period::Month => d.format("%Y-%m").to_string(),
+            Period::Quarter => {
+                use chrono::Datelike;
+                format!("{}-Q{}", d.year(), (d.month() - 1) / 3 + 1)
+            }
+        };
+        out.push(("period".into(), label));
+    }
+    out
+}
+
+/// Newcombe's hybrid-score interval of p1 − p2 from the two Wilson intervals.
+fn newcombe(k1: usize, n1: usize, k2: usize, n2: usize) -> Option<(f64, f64)> {
+    let (l1, u1) = stats::wilson(k1, n1)?;
+    let (l2, u2) = stats::wilson(k2, n2)?;
+    let (p1, p2) = (k1 as f64 / n1 as f64, k2 as f64 / n2 as f64);
+    let d = p1 - p2;
+    Some((
+        d - ((p1 - l1).powi(2) + (u2 - p2).powi(2)).sqrt(),
+        d + ((u1 - p1).powi(2) + (p2 - l2).powi(2)).sqrt(),
+    ))
+}
+
+/// Two-sided p-value of a difference of two proportions (pooled z-test).
+fn two_proportions(k1: usize, n1: usize, k2: usize, n2: usize) -> Option<f64> {
+    if n1 == 0 || n2 == 0 {
+        return None;
+    }
+    let (n1f, n2f) = (n1 as f64, n2 as f64);
+    let pooled = (k1 + k2) as f64 / (n1f + n2f);
+    let se = (pooled * (1.0 - pooled) * (1.0 / n1f + 1.0 / n2f)).sqrt();
+    let d = k1 as f64 / n1f - k2 as f64 / n2f;
+    if se == 0.0 {
+        return Some(if d == 0.0 { 1.0 } else { 0.0 });
+    }
+    Some(libm::erfc((d.abs() / se) / std::f64::consts::SQRT_2))
+}
+
+#[derive(Default)]
+struct Cols {
+    dimension: Vec<String>,
+    group: Vec<String>,
+    baseline: Vec<String>,
+    theme: Vec<String>,
+    respondents: Vec<u32>,
+    group_respondents: Vec<u32>,
+    share: Vec<f64>,
+    baseline_share: Vec<f64>,
+    diff: Vec<f64>,
+    diff_low: Vec<Option<f64>>,
+    diff_high: Vec<Option<f64>>,
+    p_value: Vec<Option<f64>>,
+    p_adjusted: Vec<Option<f64>>,
+    significant: Vec<Option<bool>>,
+    negative_share: Vec<Option<f64>>,
+    nps_impact: Vec<Option<f64>>,
+}
+
+/// The comparisons table, or `None` when neither `compare` nor `period` is set.
+pub(super) fn table(
+    rows: &[Row],
+    theme_order: &[String],
+    nps_of: &BTreeMap<String, f64>,
+    cfg: &AnalyzeConfig,
+) -> PolarsResult<Option<DataFrame>> {
+    if cfg.compare.is_none() && cfg.period.is_none() {
+        return Ok(None);
+    }
+    let mut dims: BTreeMap<String, BTreeMap<String, Group>> = BTreeMap::new();
+    for r in rows {
+        for (dim, g) in group_of(r, cfg) {
+            let group = dims.entry(dim).or_default().entry(g).or_default();
+            group.respondents.insert(r.respondent.as_str());
+            for t in &r.lab.themes {
+                if let Some(ti) = theme_order.iter().position(|x| x == t) {
+                    let e = group.themes.entry(ti).or_default();
+                    e.0.insert(r.respondent.as_str());
+                    e.1 += usize::from(r.lab.sentiment == "negative");
+                    e.2 += 1;
+                }
+            }
+        }
+    }
+    let mut c = Cols::default();
+    for (dim, groups) in &dims {
+        let names: Vec<&String> = groups.keys().collect();
+        for (gi, name) in names.iter().enumerate() {
+            let g = &groups[*name];
+            // Periods against the one before; groups against all the others together.
+            let (label, base): (String, Vec<&Group>) = if dim == "period" {
+                let Some(prev) = gi.checked_sub(1).map(|i| names[i]) else {
+                    continue;
+                };
+                (prev.to_string(), vec![&groups[prev]])
+            } else {
+                let rest = groups.iter().filter(|(k, _)| k != name).map(|(_, v)| v);
+                ("rest".to_string(), rest.collect())
+            };
+            if base.is_empty() {
+                continue;
+            }
+            let n1 = g.respondents.len();
+            let n2: usize = base.iter().map(|b| b.respondents.len()).sum();
+            let start = c.theme.len();
+            for (ti, (resp, neg, segs)) in &g.themes {
+                let k1 = resp.len();
+                let k2: usize = base
+                    .iter()
+                    .filter_map(|b| b.themes.get(ti))
+                    .map(|t| t.0.len())
+                    .sum();
+                let (p1, p2) = (k1 as f64 / n1 as f64, k2 as f64 / n2 as f64);
+                let ci = newcombe(k1, n1, k2, n2);
+                c.dimension.push(dim.clone());
+                c.group.push((*name).clone());
+                c.baseline.push(label.clone());
+                c.theme.push(theme_order[*ti].clone());
+                c.respondents.push(k1 as u32);
+                c.group_respondents.push(n1 as u32);
+                c.share.push(round2(p1));
+                c.baseline_share.push(round2(p2));
+                c.diff.push(round2(p1 - p2));
+                c.diff_low.push(ci.map(|x| round2(x.0)));
+                c.diff_high.push(ci.map(|x| round2(x.1)));
+                c.p_value.push(two_proportions(k1, n1, k2, n2));
+                c.negative_share
+                    .push((*segs > 0).then(|| round2(*neg as f64 / *segs as f64)));
+                c.nps_impact.push(group_impact(&g.respondents, resp, nps_of));
+            }
+            // Holm over the themes of this group's comparison.
+            let ps: Vec<f64> = c.p_value[start..].iter().map(|p| p.unwrap_or(1.0)).collect();
+            for (i, adj) in stats::holm(&ps).into_iter().enumerate() {
+                let tested = c.p_value[start + i].is_some();
+                c.p_adjusted.push(tested.then_some((adj * 1e6).round() / 1e6));
+                c.significant.push(tested.then_some(adj < cfg.alpha));
+            }
+        }
+    }
+    let p_value: Vec<Option<f64>> = c
+        .p_value
+        .iter()
+        .map(|p| p.map(|p| (p * 1e6).round() / 1e6))
+        .collect();
+    Ok(Some(DataFrame::new_infer_height(vec![
+        Column::new("dimension".into(), c.dimension),
+        Column::new("group".into(), c.group),
+        Column::new("baseline".into(), c.baseline),
+        Column::new("theme_id".into(), c.theme),
+        Column::new("respondents".into(), c.respondents),
+        Column::new("group_respondents".into(), c.group_respondents),
+        Column::new("share".into(), c.share),
+        Column::new("baseline_share".into(), c.baseline_share),
+        Column::new("share_diff".into(), c.diff),
+        Column::new("share_diff_low".into(), c.diff_low),
+        Column::new("share_diff_high".into(), c.diff_high),
+        Column::new("p_value".into(), p_value),
+        Column::new("p_adjusted".into(), c.p_adjusted),
+        Column::new("significant".into(), c.significant),
+        Column::new("negative_share".into(), c.negative_share),
+        Column::new("nps_impact".into(), c.nps_impact),
+    ])?))
+}
+
+/// NPS impact of `mentioners` within the group `members`: NPS(group) − NPS(group without them).
+fn group_impact(
+    members: &BTreeSet<&str>,
+    mentioners: &BTreeSet<&str>,
+    nps_of: &BTreeMap<String, f64>,
+) -> Option<f64> {
+    let score = |keep: &dyn Fn(&str) -> bool| {
+        super::nps(
+            members
+                .iter()
+                .filter(|r| keep(r))
+                .filter_map(|r| nps_of.get(*r)),
+        )
+    };
+    let all = score(&|_| true)?;
+    let without = score(&|r| !mentioners.contains(r))?;
+    Some(round2(all - without))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newcombe_and_the_two_proportion_test() {
+        // Newcombe (1998, Statistics in Medicine 17:873), example 56/70 vs 48/80: method 10
+        // gives 0.0524 to 0.3339 for p1 − p2 = 0.2.
+        let (l, u) = newcombe(56, 70, 48, 80).unwrap();
+        assert!((l - 0.0524).abs() < 5e-4 && (u - 0.3339).abs() < 5e-4, "{l} {u}");
+        assert!(two_proportions(56, 70, 48, 80).unwrap() < 0.01);
+        assert_eq!(two_proportions(0, 10, 0, 10), Some(1.0));
+        assert_eq!(two_proportions(1, 0, 0, 10), None);
+    }
+}
