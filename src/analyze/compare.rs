@@ -100,6 +100,7 @@ struct Cols {
     p_value: Vec<Option<f64>>,
     p_adjusted: Vec<Option<f64>>,
     significant: Vec<Option<bool>>,
+    low_base: Vec<bool>,
     negative_share: Vec<Option<f64>>,
     nps_impact: Vec<Option<f64>>,
 }
@@ -149,6 +150,9 @@ pub(super) fn table(
             }
             let n1 = g.respondents.len();
             let n2: usize = base.iter().map(|b| b.respondents.len()).sum();
+            // Too few respondents on either side for the normal approximation: shown, not
+            // tested.
+            let low_base = n1.min(n2) < cfg.min_respondents.max(1);
             let start = c.theme.len();
             for (ti, (resp, neg, segs)) in &g.themes {
                 let k1 = resp.len();
@@ -170,17 +174,24 @@ pub(super) fn table(
                 c.diff.push(round2(p1 - p2));
                 c.diff_low.push(ci.map(|x| round2(x.0)));
                 c.diff_high.push(ci.map(|x| round2(x.1)));
-                c.p_value.push(two_proportions(k1, n1, k2, n2));
+                c.p_value
+                    .push(two_proportions(k1, n1, k2, n2).filter(|_| !low_base));
+                c.low_base.push(low_base);
                 c.negative_share
                     .push((*segs > 0).then(|| round2(*neg as f64 / *segs as f64)));
-                c.nps_impact.push(group_impact(&g.respondents, resp, nps_of));
+                c.nps_impact
+                    .push(group_impact(&g.respondents, resp, nps_of));
             }
-            // Holm over the themes of this group's comparison.
-            let ps: Vec<f64> = c.p_value[start..].iter().map(|p| p.unwrap_or(1.0)).collect();
-            for (i, adj) in stats::holm(&ps).into_iter().enumerate() {
-                let tested = c.p_value[start + i].is_some();
-                c.p_adjusted.push(tested.then_some((adj * 1e6).round() / 1e6));
-                c.significant.push(tested.then_some(adj < cfg.alpha));
+            // Holm over the themes tested in this group's comparison.
+            let tested: Vec<usize> = (start..c.p_value.len())
+                .filter(|i| c.p_value[*i].is_some())
+                .collect();
+            let ps: Vec<f64> = tested.iter().filter_map(|i| c.p_value[*i]).collect();
+            c.p_adjusted.resize(c.p_value.len(), None);
+            c.significant.resize(c.p_value.len(), None);
+            for (i, adj) in tested.into_iter().zip(stats::holm(&ps)) {
+                c.p_adjusted[i] = Some((adj * 1e6).round() / 1e6);
+                c.significant[i] = Some(adj < cfg.alpha);
             }
         }
     }
@@ -204,6 +215,7 @@ pub(super) fn table(
         Column::new("p_value".into(), p_value),
         Column::new("p_adjusted".into(), c.p_adjusted),
         Column::new("significant".into(), c.significant),
+        Column::new("low_base".into(), c.low_base),
         Column::new("negative_share".into(), c.negative_share),
         Column::new("nps_impact".into(), c.nps_impact),
     ])?))
@@ -231,13 +243,149 @@ fn group_impact(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::SegmentLabels;
+    use crate::record::{DocKind, Document, Role, Segment};
+
+    fn doc(i: usize, region: &str, month: u32) -> Document {
+        Document {
+            doc_id: format!("d{i}"),
+            kind: DocKind::Response,
+            source_file: "f.csv".into(),
+            source_row: None,
+            source_column: None,
+            question: None,
+            respondent_id: None,
+            score: Some(if i.is_multiple_of(2) { 2.0 } else { 10.0 }),
+            score_kind: Some(crate::record::ScoreKind::Nps),
+            date: chrono::NaiveDate::from_ymd_opt(2025, month, 1),
+            metadata: vec![("Region".into(), Some(region.into()))],
+            text: String::new(),
+            turns: vec![],
+            lang: None,
+        }
+    }
+
+    /// 40 respondents in the north (30 of them about queues) and 40 in the south (4 of them):
+    /// a real difference; the 3-respondent west is shown but not tested. By month: January
+    /// (south) against nothing, February (north) against January.
+    #[test]
+    fn groups_against_the_rest_and_periods_against_the_one_before() {
+        let mut docs = Vec::new();
+        let mut themes = Vec::new();
+        for i in 0..83 {
+            let (region, month, queue) = match i {
+                0..40 => ("north", 2, i < 30),
+                40..80 => ("south", 1, i < 44),
+                _ => ("west", 2, true),
+            };
+            docs.push(doc(i, region, month));
+            themes.push(if queue { "wait_time" } else { "other" });
+        }
+        let segs: Vec<Segment> = docs
+            .iter()
+            .map(|d| Segment {
+                segment_id: d.doc_id.clone(),
+                doc_id: d.doc_id.clone(),
+                seq: 0,
+                turn: None,
+                speaker: None,
+                role: Role::Respondent,
+                text: "x".into(),
+                char_start: 0,
+                char_end: 1,
+                t_start: None,
+                t_end: None,
+                lang: "en".into(),
+                lang_confidence: 1.0,
+            })
+            .collect();
+        let labels: Vec<SegmentLabels> = themes
+            .iter()
+            .map(|t| SegmentLabels {
+                sentiment: "negative".into(),
+                themes: vec![t.to_string()],
+                ..SegmentLabels::default()
+            })
+            .collect();
+        let rows: Vec<Row> = segs
+            .iter()
+            .zip(&labels)
+            .zip(&docs)
+            .enumerate()
+            .map(|(idx, ((seg, lab), doc))| Row {
+                seg,
+                lab,
+                doc,
+                respondent: super::super::respondent_key("f.csv", None, &doc.doc_id),
+                idx,
+            })
+            .collect();
+        let nps_of: BTreeMap<String, f64> = rows
+            .iter()
+            .map(|r| (r.respondent.clone(), r.doc.score.unwrap()))
+            .collect();
+        let order = ["wait_time".to_string(), "other".to_string()];
+        let cfg = AnalyzeConfig {
+            compare: Some("meta_Region".into()),
+            period: Some(Period::Month),
+            ..AnalyzeConfig::default()
+        };
+        let df = table(&rows, &order, &nps_of, &cfg).unwrap().unwrap();
+        let s = |c: &str| -> Vec<Option<String>> {
+            df.column(c)
+                .unwrap()
+                .str()
+                .unwrap()
+                .iter()
+                .map(|v| v.map(String::from))
+                .collect()
+        };
+        let b = |c: &str| -> Vec<Option<bool>> {
+            df.column(c).unwrap().bool().unwrap().iter().collect()
+        };
+        let f =
+            |c: &str| -> Vec<Option<f64>> { df.column(c).unwrap().f64().unwrap().iter().collect() };
+        let find = |dim: &str, group: &str, theme: &str| {
+            (0..df.height())
+                .find(|i| {
+                    s("dimension")[*i].as_deref() == Some(dim)
+                        && s("group")[*i].as_deref() == Some(group)
+                        && s("theme_id")[*i].as_deref() == Some(theme)
+                })
+                .unwrap_or_else(|| panic!("{dim} {group} {theme}\n{df}"))
+        };
+        let north = find("meta_Region", "north", "wait_time");
+        assert_eq!(s("baseline")[north].as_deref(), Some("rest"));
+        // 30/40 vs (4 + 3)/43.
+        assert_eq!(f("share")[north], Some(0.75));
+        assert_eq!(f("baseline_share")[north], Some(0.16));
+        assert!(f("share_diff_low")[north].unwrap() > 0.3);
+        assert_eq!(b("significant")[north], Some(true));
+        let west = find("meta_Region", "west", "wait_time");
+        assert_eq!(
+            (b("low_base")[west], b("significant")[west]),
+            (Some(true), None)
+        );
+        // February against January; January has no month before it.
+        let feb = find("period", "2025-02", "wait_time");
+        assert_eq!(s("baseline")[feb].as_deref(), Some("2025-01"));
+        assert_eq!(b("significant")[feb], Some(true));
+        assert!(!s("group").contains(&Some("2025-01".into())));
+        // Without compare or period there is no table.
+        assert!(table(&rows, &order, &nps_of, &AnalyzeConfig::default())
+            .unwrap()
+            .is_none());
+    }
 
     #[test]
     fn newcombe_and_the_two_proportion_test() {
         // Newcombe (1998, Statistics in Medicine 17:873), example 56/70 vs 48/80: method 10
         // gives 0.0524 to 0.3339 for p1 − p2 = 0.2.
         let (l, u) = newcombe(56, 70, 48, 80).unwrap();
-        assert!((l - 0.0524).abs() < 5e-4 && (u - 0.3339).abs() < 5e-4, "{l} {u}");
+        assert!(
+            (l - 0.0524).abs() < 5e-4 && (u - 0.3339).abs() < 5e-4,
+            "{l} {u}"
+        );
         assert!(two_proportions(56, 70, 48, 80).unwrap() < 0.01);
         assert_eq!(two_proportions(0, 10, 0, 10), Some(1.0));
         assert_eq!(two_proportions(1, 0, 0, 10), None);
