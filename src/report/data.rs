@@ -35,6 +35,8 @@ pub struct ReportData {
     /// did not run, so any such files are from an earlier run).
     pub missing: Vec<&'static str>,
     pub classified: bool,
+    /// Significant rows of `comparisons.parquet`, when the run wrote it.
+    pub changes: Option<Vec<super::changes::Change>>,
 }
 
 #[derive(Debug, Default)]
@@ -151,6 +153,7 @@ pub fn load(dir: &Path, lang: UiLang) -> Result<ReportData, ReportError> {
     data.stages = journey_stages(data.facts.journey.as_deref(), lang);
     if data.classified {
         load_evidence(dir, lang, &mut data)?;
+        data.changes = super::changes::load(dir)?;
     } else {
         data.missing = EVIDENCE_TABLES.to_vec();
     }

@@ -41,6 +41,7 @@ pub fn render(d: &ReportData, lang: UiLang) -> String {
     overview(&mut h, d, t, lang);
     heatmap(&mut h, d, t, lang);
     drivers(&mut h, d, t, lang);
+    super::changes::render(&mut h, d, t, lang);
     sections::themes(&mut h, d, t, lang);
     sections::run_facts(&mut h, d, t, lang);
     h.push_str("</main>\n");

@@ -6,6 +6,7 @@
 //! The page is a pure function of the folder's tables and run.json: no clock, no random ids,
 //! fixed ordering, so the same folder renders byte-identically.
 
+mod changes;
 mod data;
 mod facts;
 mod fmt;

@@ -630,3 +630,47 @@ fn quotes_are_capped_per_cell_per_theme_and_in_total() {
     // well under a megabyte whatever the input size.
     assert!(html.len() < 1_000_000, "{} bytes", html.len());
 }
+
+#[test]
+fn what_changed_lists_the_significant_comparisons_only_when_there_are_any() {
+    let dir = full_fixture("x");
+    let html = render(dir.path(), UiLang::En);
+    assert!(
+        !html.contains("id=\"changes\""),
+        "no comparisons table, no section"
+    );
+    write(
+        dir.path(),
+        "comparisons.parquet",
+        vec![
+            strs("dimension", &["meta_region", "meta_region", "period"]),
+            strs("group", &["north", "south", "2025-02"]),
+            strs("baseline", &["rest", "rest", "2025-01"]),
+            strs("theme_id", &["wait_time", "wait_time", "billing_errors"]),
+            nums("share", &[0.75f64, 0.1, 0.3]),
+            nums("baseline_share", &[0.16f64, 0.4, 0.1]),
+            nums("share_diff", &[0.59f64, -0.3, 0.2]),
+            nums("share_diff_low", &[Some(0.4f64), Some(-0.5), Some(0.05)]),
+            nums("share_diff_high", &[Some(0.73f64), Some(-0.1), Some(0.35)]),
+            nums("significant", &[Some(true), Some(false), Some(true)]),
+            nums("nps_impact", &[Some(-20.0f64), None, Some(-3.5)]),
+        ],
+    );
+    let html = render(dir.path(), UiLang::En);
+    assert!(html.contains("<h2 id=\"h-changes\">What changed</h2>"));
+    let north = html.find("data-group=\"north\"").expect("north row");
+    let feb = html.find("data-group=\"2025-02\"").expect("period row");
+    assert!(north < feb, "largest difference first");
+    assert!(
+        !html.contains("data-group=\"south\""),
+        "not significant: not listed"
+    );
+    assert!(html[north..].contains("region: north") && html[north..].contains("vs rest"));
+    assert!(
+        html[north..].contains("+59 (+40…+73)"),
+        "{}",
+        &html[north..north + 600]
+    );
+    let fi = render(dir.path(), UiLang::Fi);
+    assert!(fi.contains("Mikä muuttui"));
+}
