@@ -5,6 +5,7 @@ mod cli;
 mod crash;
 mod evidence;
 mod fixtures;
+mod hostile;
 mod sample;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,36 @@
+//! Files shaped to break readers (`tests/hostile/`, written by scripts/gen_hostile_fixtures.py):
+//! each is read without aborting, within bounded memory, and every data row is accounted for.
+
+use super::*;
+
+#[test]
+fn a_stray_cell_at_xfd1048576_is_not_a_dense_grid() {
+    let file = repo().join("tests/hostile/sparse_far_cell.xlsx");
+    let out = tempfile::tempdir().unwrap();
+    // Run as a child: an allocation failure aborts the whole process, not just a thread.
+    let o = palaute()
+        .args(["run", "--quiet", "--no-classify"])
+        .arg(&file)
+        .arg("--out")
+        .arg(out.path())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let docs = read(out.path(), "documents");
+    let texts = strings(&docs, "text");
+    assert_eq!(docs.height(), 2, "{texts:?}");
+    assert!(texts[0]
+        .as_deref()
+        .unwrap()
+        .starts_with("Lasku tuli kahteen kertaan"));
+    // The row holding only the stray cell is accounted for, as a reject naming its row.
+    let rejects = read(out.path(), "rejects");
+    let lines: Vec<Option<u64>> = rejects
+        .column("line")
+        .unwrap()
+        .u64()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(lines, [Some(1_048_576)], "{rejects}");
+}
