@@ -51,6 +51,34 @@ def sparse_far_cell() -> None:
             z.writestr(info, data)
 
 
+def docx_empty_paragraphs() -> None:
+    """A real three-turn Teams transcript followed by 2 million empty paragraphs: 12 MB of XML
+    in a ~30 kB file. Read whole it is a transcript; under a 1 MB inflate limit it is refused."""
+    ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    turns = [
+        "Liisa Haastattelija   0:03",
+        "Miten koit asennuksen?",
+        "Matti Asiakas   0:09",
+        "Asentaja myöhästyi kaksi tuntia eikä kukaan ilmoittanut siitä.",
+        "Liisa Haastattelija   0:21",
+        "Entä laskutus?",
+        "Matti Asiakas   0:25",
+        "Ensimmäinen lasku oli oikein.",
+    ]
+    body = "".join(f"<w:p><w:r><w:t>{t}</w:t></w:r></w:p>" for t in turns) + "<w:p/>" * 2_000_000
+    xml = f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document {ns}><w:body>{body}</w:body></w:document>'
+    ct = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>"""
+    rels = """<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>"""
+    with zipfile.ZipFile(OUT / "docx_empty_paragraphs.docx", "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in [("[Content_Types].xml", ct), ("_rels/.rels", rels), ("word/document.xml", xml)]:
+            info = zipfile.ZipInfo(name, (2026, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     sparse_far_cell()
+    docx_empty_paragraphs()

@@ -53,6 +53,9 @@ pub struct IngestConfig {
     /// File names skipped when a folder is walked (exact names or `prefix*`); files named
     /// explicitly on the command line are always read.
     pub skip: Vec<String>,
+    /// Most megabytes a compressed part of a file (DOCX `word/document.xml`) may inflate to;
+    /// beyond it the file is rejected, so a deflate bomb cannot exhaust memory.
+    pub max_inflated_mb: u64,
     pub columns: ColumnOverrides,
 }
 
@@ -68,6 +71,7 @@ impl Default for IngestConfig {
                 "~$*".into(),
                 "palaute.toml".into(),
             ],
+            max_inflated_mb: 200,
             columns: ColumnOverrides::default(),
         }
     }

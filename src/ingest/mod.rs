@@ -344,7 +344,8 @@ impl Reader for DocxReader {
         "docx"
     }
     fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
-        let paragraphs = transcript::docx::paragraphs(input.bytes)?;
+        let limit = cfg.ingest.max_inflated_mb.saturating_mul(1 << 20);
+        let paragraphs = transcript::docx::paragraphs(input.bytes, limit)?;
         let cues = transcript::lines::parse(&paragraphs);
         finish_transcript(input, cues, Vec::new(), FileDetail::default(), cfg)
     }

@@ -34,3 +34,46 @@ fn a_stray_cell_at_xfd1048576_is_not_a_dense_grid() {
         .collect();
     assert_eq!(lines, [Some(1_048_576)], "{rejects}");
 }
+
+#[test]
+fn a_docx_is_inflated_as_a_bounded_stream() {
+    let file = repo().join("tests/hostile/docx_empty_paragraphs.docx");
+    let tmp = tempfile::tempdir().unwrap();
+    // Whole (12 MB of XML, 2 M empty paragraphs): the transcript, read as a stream.
+    let out = tmp.path().join("whole");
+    let o = palaute()
+        .args(["run", "--quiet", "--no-classify"])
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let segs = strings(&read(&out, "segments"), "text");
+    assert!(
+        segs.iter()
+            .flatten()
+            .any(|t| t.contains("Asentaja myöhästyi")),
+        "{segs:?}"
+    );
+    // Under a 1 MB limit: refused whole, with the reason, and the run says so.
+    let cfg = tmp.path().join("palaute.toml");
+    std::fs::write(&cfg, "[ingest]\nmax_inflated_mb = 1\n").unwrap();
+    let out = tmp.path().join("limited");
+    let o = palaute()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["run", "--quiet", "--no-classify"])
+        .arg(&file)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "nothing could be processed");
+    let reasons = strings(&read(&out, "rejects"), "reason");
+    let reason = reasons[0].as_deref().unwrap();
+    assert!(
+        reason.contains("inflates to") && reason.contains("max_inflated_mb"),
+        "{reason}"
+    );
+}

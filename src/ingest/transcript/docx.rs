@@ -1,26 +1,70 @@
 //! DOCX transcripts (Teams and Otter exports): the paragraphs of `word/document.xml`, then the
 //! same line parser as plain text. Paragraph numbers serve as line numbers.
+//!
+//! The XML is inflated as a stream and parsed as it comes, never held whole, and at most
+//! `limit` bytes are inflated: a few-MB deflate bomb expanding to gigabytes is rejected with
+//! its size instead of exhausting memory. Runs of empty paragraphs are kept as one blank line
+//! (all the line parser needs), so millions of `<w:p/>` cost nothing either.
 
-use std::io::Read;
+use std::io::{BufReader, Read};
 
 use quick_xml::events::Event;
 
 /// Paragraph texts with their 1-based paragraph number; `<w:br/>` splits lines within one.
-pub fn paragraphs(bytes: &[u8]) -> Result<Vec<(u64, String)>, String> {
+/// At most `limit` bytes of XML are inflated.
+pub fn paragraphs(bytes: &[u8], limit: u64) -> Result<Vec<(u64, String)>, String> {
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes))
         .map_err(|e| format!("not a valid DOCX (zip) file: {e}"))?;
-    let mut xml = String::new();
-    zip.by_name("word/document.xml")
-        .map_err(|_| "not a Word document: word/document.xml is missing".to_string())?
-        .read_to_string(&mut xml)
-        .map_err(|e| format!("cannot read word/document.xml: {e}"))?;
-    let mut reader = quick_xml::Reader::from_str(&xml);
-    let mut out = Vec::new();
+    let entry = zip
+        .by_name("word/document.xml")
+        .map_err(|_| "not a Word document: word/document.xml is missing".to_string())?;
+    let too_big = |size: u64| {
+        format!(
+            "word/document.xml inflates to {} MB, over the limit of {} MB ([ingest] max_inflated_mb)",
+            size >> 20,
+            limit >> 20
+        )
+    };
+    // The declared size can lie; the `take` below enforces the limit whatever it says.
+    if entry.size() > limit {
+        return Err(too_big(entry.size()));
+    }
+    let mut counted = Counted {
+        inner: entry.take(limit + 1),
+        read: 0,
+    };
+    let parsed = parse(&mut counted);
+    // Cut at the limit, the XML ends mid-element: say why rather than "malformed".
+    if counted.read > limit {
+        return Err(too_big(counted.read));
+    }
+    parsed
+}
+
+/// A reader that counts the bytes it hands out.
+struct Counted<R> {
+    inner: R,
+    read: u64,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
+fn parse(xml: impl Read) -> Result<Vec<(u64, String)>, String> {
+    let mut reader = quick_xml::Reader::from_reader(BufReader::new(xml));
+    let mut buf = Vec::new();
+    let mut out: Vec<(u64, String)> = Vec::new();
     let mut para = String::new();
     let mut n = 0u64;
     let mut in_text = false;
     loop {
-        match reader.read_event() {
+        buf.clear();
+        match reader.read_event_into(&mut buf) {
             Ok(Event::Start(e)) => match e.name().as_ref() {
                 b"w:p" => {
                     para.clear();
@@ -55,7 +99,11 @@ pub fn paragraphs(bytes: &[u8]) -> Result<Vec<(u64, String)>, String> {
                 b"w:p" => {
                     n += 1;
                     for line in para.split('\n') {
-                        out.push((n, line.to_string()));
+                        let blank_again = line.trim().is_empty()
+                            && out.last().is_some_and(|(_, l)| l.trim().is_empty());
+                        if !blank_again {
+                            out.push((n, line.to_string()));
+                        }
                     }
                     para.clear();
                 }
@@ -64,7 +112,7 @@ pub fn paragraphs(bytes: &[u8]) -> Result<Vec<(u64, String)>, String> {
             Ok(Event::Eof) => break,
             Err(e) => {
                 return Err(format!(
-                    "malformed document.xml at byte {}: {e}",
+                    "malformed or truncated document.xml at byte {}: {e}",
                     reader.buffer_position()
                 ))
             }
