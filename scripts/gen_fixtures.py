@@ -371,7 +371,7 @@ def gen_malformed(out):
         "id,date,nps,comment,store",                                                         # 1
         "M-001,2026-09-01,9,Nopea toimitus ja selkeä seuranta.,Tampere",                     # 2 ok
         'M-002,2026-09-01,7,"Ok, mutta paketti oli märkä.",Oulu',                             # 3 ok
-        "M-003,2026-09-02,kymmenen,Paras lamppukauppa ikinä!,Turku",                         # 4 non-numeric score
+        "M-003,2026-09-02,kymmenen,Paras lamppukauppa ikinä!,Turku",                         # 4 non-numeric score (kept, score null)
         "M-004,2026-09-02,8,Myyjä osasi neuvoa himmentimen kanssa.,Tampere",                 # 5 ok
         "M-005,2026-09-03,5,,Helsinki",                                                      # 6 empty text
         "M-006,2026-09-03,6,Verkkokaupan kassa jumittui kahdesti.,Helsinki",                 # 7 ok
@@ -386,11 +386,12 @@ def gen_malformed(out):
              delimiter=",", header_rows=1, id_column="id", text_columns=["comment"], score_column="nps",
              score_kind="nps", date_column="date", date_format="%Y-%m-%d", metadata_columns=["store"],
              must_contain=["Nopea toimitus ja selkeä seuranta.", "Ok, mutta paketti oli märkä.",
-                           "Asentaja oli täsmällinen ja siisti."],
-             must_not_contain=["kymmenen", "Paras lamppukauppa", "Hinta ok", "Tuote palautettiin"],
+                           "Asentaja oli täsmällinen ja siisti.", "Paras lamppukauppa ikinä!"],
+             must_not_contain=["kymmenen", "Hinta ok", "Tuote palautettiin"],
              score_ids=["M-001", "M-009"], date_ids=["M-008"]),
-        dict(records=10, documents=6, rejects=[(4, "non-numeric score"), (6, "empty text"),
-                                                (8, "wrong number of fields"), (11, "unbalanced quote")]),
+        dict(records=10, documents=7, rejects=[(4, "non-numeric score", "field"), (6, "empty text", "row"),
+                                                (8, "wrong number of fields", "row"),
+                                                (11, "unbalanced quote", "row")]),
     )
 
 
@@ -438,11 +439,11 @@ def gen_scores_mixed(out):
              score_kind="nps", csat_column="CSAT", date_column="date", date_format="%Y-%m-%d",
              metadata_columns=[],
              must_contain=["nouto valmiina viidessä minuutissa", "Snabb leverans till Mariehamn.",
-                           "eikä takuuta hyväksytty"],
-             must_not_contain=["Would give eleven"],
+                           "eikä takuuta hyväksytty", "Would give eleven"],
+             must_not_contain=[],
              score_ids=["X-01", "X-02", "X-03", "X-04", "X-06", "X-07"], csat_ids=["X-01", "X-03", "X-06"],
              date_ids=["X-07"]),
-        dict(records=7, documents=6, rejects=[(6, "score out of range")]),
+        dict(records=7, documents=7, rejects=[(6, "score out of range", "field")]),
     )
 
 
@@ -1035,6 +1036,7 @@ def rows_from_table(spec, header, data_rows):
     for line, rec, structural in data_rows:
         records += 1
         problems = []
+        field_problems = []
         if structural:
             problems.append(structural)
         else:
@@ -1042,17 +1044,22 @@ def rows_from_table(spec, header, data_rows):
             nonempty = {c: t.strip() for c, t in texts.items() if isinstance(t, str) and t.strip()}
             if not nonempty:
                 problems.append("empty text")
+            # A bad score loses the score, not the comment: the row is kept with a null score
+            # and the problem is a field-level reject.
             v, p = parse_score(rec.get(spec["score_column"]), spec["score_kind"])
             if p:
-                problems.append(p)
+                field_problems.append(p)
             if spec.get("csat_column"):
                 cv, cp = parse_score(rec.get(spec["csat_column"]), "csat")
                 if cp:
-                    problems.append("csat " + cp)
-        check(len(problems) <= 1, f"{spec['path']} line {line}: several problems {problems} (ambiguous fixture)")
+                    field_problems.append("csat " + cp)
+        check(len(problems) + len(field_problems) <= 1,
+              f"{spec['path']} line {line}: several problems {problems + field_problems} (ambiguous fixture)")
         if problems:
-            rejects.append((line, problems[0]))
+            rejects.append((line, problems[0], "row"))
             continue
+        for p in field_problems:
+            rejects.append((line, p, "field"))
         rid = str(rec[spec["id_column"]]).strip()
         scores.setdefault(rid, []).append(v)
         if spec.get("csat_column"):
@@ -1205,7 +1212,9 @@ def verify_survey(entry, root):
     got_rejects = [tuple(r) for r in res["rejects"]]
     check(res["records"] == intent["records"], f"{spec['path']}: records {res['records']} != intent {intent['records']}")
     check(len(docs) == intent["documents"], f"{spec['path']}: documents {len(docs)} != intent {intent['documents']}")
-    check(got_rejects == intent["rejects"], f"{spec['path']}: rejects {got_rejects} != intent {intent['rejects']}")
+    # Intents name a level only for field-level rejects; the rest are whole rows.
+    want_rejects = [r if len(r) == 3 else (*r, "row") for r in intent["rejects"]]
+    check(got_rejects == want_rejects, f"{spec['path']}: rejects {got_rejects} != intent {want_rejects}")
     dup = sorted(k for k, v in res["scores"].items() if len(v) > 1)
     check(dup == intent.get("duplicate_ids", []), f"{spec['path']}: duplicate ids {dup}")
     out = {"path": spec["path"], "kind": "survey"}
@@ -1221,7 +1230,7 @@ def verify_survey(entry, root):
             out[k] = spec[k]
     out["records"] = res["records"]
     out["documents"] = len(docs)
-    out["rejects"] = [{"line": l, "reason": r} for l, r in res["rejects"]]
+    out["rejects"] = [{"line": l, "reason": r, "level": lv} for l, r, lv in res["rejects"]]
     if dup:
         out["duplicate_ids"] = dup
     if "docs_per_id_ids" in spec:
@@ -1451,7 +1460,7 @@ def verify_transcript(entry, root):
 # ---------------------------------------------------------------------------------------------
 
 
-BARE_KEYS = {"line", "reason", "turn", "speaker", "text"}
+BARE_KEYS = {"line", "reason", "level", "turn", "speaker", "text"}
 
 
 def tval(v):
@@ -1501,6 +1510,8 @@ MANIFEST_HEAD = '''# palaute test fixtures: what a correct reader must extract f
 #                   reason: "non-numeric score" | "score out of range" | "empty text" | "wrong number of fields"
 #                           | "unbalanced quote" | "invalid json"   (short canonical phrase: a reader's message
 #                           may say more; compare case-insensitively by category)
+#                   level: "row" (nothing of the record kept) | "field" (the record's documents kept
+#                           without that value, e.g. a score of 11 → score null)
 #   duplicate_ids   ids occurring on more than one accepted row (all rows kept, disambiguation is the reader's)
 #   multiline_ids   ids whose document text contains a line break (CRLF inside quotes may be kept or normalised)
 #   scores / csat_scores / dates   id -> parsed value (dates as ISO yyyy-mm-dd, local date as written)

@@ -145,12 +145,36 @@ pub struct Segment {
     pub lang_confidence: f32,
 }
 
+/// How much of the input a reject cost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RejectLevel {
+    /// The whole file: nothing of it is in the outputs.
+    File,
+    /// One record: nothing of it is in the outputs.
+    Row,
+    /// One value of a record (a score of 11, "5,7" in a 1–5 column): the record's documents
+    /// are kept without that value, so a comment is never lost to a typo in its score.
+    Field,
+}
+
+impl RejectLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectLevel::File => "file",
+            RejectLevel::Row => "row",
+            RejectLevel::Field => "field",
+        }
+    }
+}
+
 /// Input that could not be used, with enough provenance for the researcher to find and fix it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct Reject {
     pub source_file: String,
     /// 1-based line (text formats) or row (spreadsheets); `None` when the whole file is rejected.
     pub line: Option<u64>,
+    pub level: RejectLevel,
     pub reason: String,
     /// The start of the offending record, so it can be recognised without opening the file.
     pub raw: Option<String>,
@@ -161,6 +185,7 @@ impl Reject {
         Reject {
             source_file: source_file.to_string(),
             line: None,
+            level: RejectLevel::File,
             reason: reason.into(),
             raw: None,
         }
@@ -170,8 +195,17 @@ impl Reject {
         Reject {
             source_file: source_file.to_string(),
             line: Some(line),
+            level: RejectLevel::Row,
             reason: reason.into(),
             raw: Some(snippet(raw, 200)),
+        }
+    }
+
+    /// A value dropped from a record whose documents were kept.
+    pub fn field(source_file: &str, line: u64, reason: impl Into<String>, raw: &str) -> Self {
+        Reject {
+            level: RejectLevel::Field,
+            ..Reject::row(source_file, line, reason, raw)
         }
     }
 }

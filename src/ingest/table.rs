@@ -109,7 +109,13 @@ pub fn build(
     let mut seen_ids: HashMap<String, usize> = HashMap::new();
     for row in &rows {
         match row_documents(source, row, &headers, &questions, &roles, &mut seen_ids) {
-            Ok(docs) => out.documents.extend(docs),
+            Ok((docs, field_problems)) => {
+                out.documents.extend(docs);
+                for reason in field_problems {
+                    out.rejects
+                        .push(Reject::field(source, row.line, reason, &row_raw(row)));
+                }
+            }
             Err(reason) => out
                 .rejects
                 .push(Reject::row(source, row.line, reason, &row_raw(row))),
@@ -199,30 +205,37 @@ fn row_documents(
     questions: &[Option<String>],
     roles: &Roles,
     seen_ids: &mut HashMap<String, usize>,
-) -> Result<Vec<Document>, String> {
+) -> Result<(Vec<Document>, Vec<String>), String> {
     let cell = |i: usize| row.cells.get(i).unwrap_or(&Cell::Empty);
-    let score = match roles.score {
-        None => None,
+    // A bad score costs the score, not the comment: the documents keep a null score and the
+    // problem becomes a field-level reject.
+    let (score, field_problem) = match roles.score {
+        None => (None, None),
         Some(i) => match cell(i).as_number() {
-            None => None,
-            Some(Err(())) => {
-                return Err(format!(
-                    "non-numeric score {:?} in column {:?}",
+            None => (None, None),
+            Some(Err(())) => (
+                None,
+                Some(format!(
+                    "non-numeric score {:?} in column {:?} (comment kept, score null)",
                     cell(i).display().unwrap_or_default(),
                     headers[i]
-                ))
-            }
+                )),
+            ),
             Some(Ok(v)) => {
                 let kind = roles.score_kind.unwrap_or(crate::record::ScoreKind::Nps);
                 let (lo, hi) = kind.range();
-                if !(lo..=hi).contains(&v) {
-                    return Err(format!(
-                        "score out of range: {v} in column {:?} ({} scores are {lo}–{hi})",
-                        headers[i],
-                        kind.as_str()
-                    ));
+                if (lo..=hi).contains(&v) {
+                    (Some(v), None)
+                } else {
+                    (
+                        None,
+                        Some(format!(
+                            "score out of range: {v} in column {:?} ({} scores are {lo}–{hi}; comment kept, score null)",
+                            headers[i],
+                            kind.as_str()
+                        )),
+                    )
                 }
-                Some(v)
             }
         },
     };
@@ -249,12 +262,21 @@ fn row_documents(
         }
     };
     let date = roles.date.and_then(|i| cell(i).as_date());
+    let mut field_problems: Vec<String> = field_problem.into_iter().collect();
+    if let (None, Some(i)) = (date, roles.date) {
+        if let Some(raw) = cell(i).display().filter(|s| !s.trim().is_empty()) {
+            field_problems.push(format!(
+                "unparseable date {raw:?} in column {:?} (comment kept, date null)",
+                headers[i]
+            ));
+        }
+    }
     let metadata: Vec<(String, Option<String>)> = roles
         .metadata
         .iter()
         .map(|i| (headers[*i].clone(), cell(*i).display()))
         .collect();
-    Ok(texts
+    let docs = texts
         .into_iter()
         .map(|(col, text)| Document {
             doc_id: format!("{source}#{}.{}", row.line, col + 1),
@@ -276,7 +298,8 @@ fn row_documents(
             turns: Vec::new(),
             lang: None,
         })
-        .collect())
+        .collect();
+    Ok((docs, field_problems))
 }
 
 /// Line endings differ between tools; one form keeps char offsets comparable across exports.

@@ -248,6 +248,7 @@ pub fn rejects_frame(rejects: &[Reject]) -> PolarsResult<DataFrame> {
             "line".into(),
             rejects.iter().map(|r| r.line).collect::<Vec<_>>(),
         ),
+        str_col("level", rejects.iter().map(|r| Some(r.level.as_str()))),
         str_col("reason", rejects.iter().map(|r| Some(r.reason.as_str()))),
         str_col("raw", rejects.iter().map(|r| r.raw.as_deref())),
     ])

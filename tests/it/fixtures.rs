@@ -117,6 +117,14 @@ fn check_survey(name: &str, entry: &toml::Table, r: &FileResult) {
             want["line"].as_integer().map(|l| l as u64),
             "{name}: reject line"
         );
+        if let Some(level) = want.get("level").and_then(|l| l.as_str()) {
+            assert_eq!(
+                got.level.as_str(),
+                level,
+                "{name}: line {:?} level",
+                got.line
+            );
+        }
         let cat = want["reason"].as_str().unwrap();
         assert!(
             reason_matches(cat, &got.reason),
@@ -338,4 +346,57 @@ fn whole_fixture_folder_in_one_run_accounts_for_every_row() {
         let slice: String = doc.chars().skip(s).take(e - s).collect();
         assert_eq!(Some(slice), texts[i].clone());
     }
+}
+
+/// A CSAT export (1–5, decimals) with one "5,7" and one impossible date: both comments are
+/// kept with the bad value null, and each problem is a field-level reject naming the line.
+#[test]
+fn a_bad_score_or_date_costs_the_value_not_the_comment() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("csat.csv");
+    std::fs::write(
+        &path,
+        "id;pvm;CSAT;palaute\n\
+         a1;01.09.2026;4,5;Toimitus tuli ajallaan ja asentaja oli huolellinen.\n\
+         a2;02.09.2026;5,7;Paras palvelu pitkään aikaan, kiitos myyjälle.\n\
+         a3;31.02.2026;1,1;Lasku oli väärin jo toista kertaa peräkkäin.\n\
+         a4;03.09.2026;3,0;Sovellus kaatuu kirjautuessa.\n\
+         a5;04.09.2026;2,0;Jonotin puhelimessa puoli tuntia.\n\
+         a6;05.09.2026;5,0;Kaikki sujui hyvin.\n",
+    )
+    .unwrap();
+    let r = ingest::read_file(&path, "csat.csv", &Config::default());
+    let p = &r.parsed;
+    assert_eq!(p.documents.len(), 6, "{:?}", p.rejects);
+    let by_id = |id: &str| {
+        p.documents
+            .iter()
+            .find(|d| d.respondent_id.as_deref() == Some(id))
+            .unwrap()
+    };
+    assert_eq!(by_id("a1").score, Some(4.5));
+    assert!(by_id("a1").date.is_some(), "pvm is the date column");
+    assert_eq!(by_id("a2").score, None, "5,7 is outside 1–5");
+    assert!(by_id("a3").date.is_none() && by_id("a3").score == Some(1.1));
+    let got: Vec<(Option<u64>, &str)> = p
+        .rejects
+        .iter()
+        .map(|x| (x.line, x.level.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [(Some(3), "field"), (Some(4), "field")],
+        "{:?}",
+        p.rejects
+    );
+    assert!(
+        p.rejects[0].reason.contains("score out of range"),
+        "{}",
+        p.rejects[0].reason
+    );
+    assert!(
+        p.rejects[1].reason.contains("unparseable date"),
+        "{}",
+        p.rejects[1].reason
+    );
 }

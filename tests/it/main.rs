@@ -73,6 +73,7 @@ pub fn assert_rows_accounted(summary: &palaute::RunSummary, out: &Path) {
     let doc_kind = strings(&docs, "kind");
     let rej_src = strings(&rej, "source_file");
     let rej_line = strings(&rej, "line");
+    let rej_level = strings(&rej, "level");
     for input in &summary.inputs {
         let mut rows: std::collections::HashSet<String> = std::collections::HashSet::new();
         let mut interviews = 0;
@@ -89,11 +90,18 @@ pub fn assert_rows_accounted(summary: &palaute::RunSummary, out: &Path) {
         let mut rejected = std::collections::HashSet::new();
         for i in 0..rej.height() {
             if rej_src[i].as_deref() == Some(input.path.as_str()) {
-                match &rej_line[i] {
-                    Some(l) => {
+                match (&rej_line[i], rej_level[i].as_deref()) {
+                    // A dropped value: its row must be among the documents.
+                    (Some(l), Some("field")) => assert!(
+                        rows.contains(l)
+                            || doc_kind.iter().any(|k| k.as_deref() == Some("interview")),
+                        "{}: field reject on line {l} but the row is not in documents",
+                        input.path
+                    ),
+                    (Some(l), _) => {
                         rejected.insert(l.clone());
                     }
-                    None => whole_file += 1,
+                    (None, _) => whole_file += 1,
                 }
             }
         }
