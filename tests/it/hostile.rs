@@ -77,3 +77,46 @@ fn a_docx_is_inflated_as_a_bounded_stream() {
         "{reason}"
     );
 }
+
+/// Transcript layouts of other tools (tests/layouts/), each read by its structure: the speakers
+/// in order, their roles from the labels, the first answer's text and time.
+#[test]
+fn transcript_layouts_are_recognised_by_structure() {
+    for (file, speakers, answer, t) in [
+        (
+            "teams_time_name_text.docx",
+            ["Liisa Haastattelija", "Pekka Asiakas"],
+            "asennus venyi kaksi viikkoa",
+            6.0,
+        ),
+        (
+            "bracketed_time_name_colon.txt",
+            ["Interviewer", "Kund"],
+            "Det tog tre veckor innan fakturan blev rätt. Jag ringde två gånger.",
+            8.0,
+        ),
+        (
+            "name_time_in_parentheses.txt",
+            ["Haastattelija", "Asiakas"],
+            "Toimitus myöhästyi viikon.",
+            7.0,
+        ),
+    ] {
+        let path = repo().join("tests/layouts").join(file);
+        let r = palaute::ingest::read_file(&path, file, &Config::default());
+        let p = &r.parsed;
+        assert!(p.rejects.is_empty(), "{file}: {:?}", p.rejects);
+        assert_eq!(p.documents.len(), 1, "{file}");
+        let turns = &p.documents[0].turns;
+        let names: Vec<&str> = turns.iter().map(|t| t.speaker.as_str()).collect();
+        assert_eq!(&names[..2], speakers, "{file}");
+        assert_eq!(turns[0].role, palaute::record::Role::Interviewer, "{file}");
+        assert_eq!(turns[1].role, palaute::record::Role::Participant, "{file}");
+        assert!(
+            turns[1].text.contains(answer),
+            "{file}: {:?}",
+            turns[1].text
+        );
+        assert_eq!(turns[1].t_start, Some(t), "{file}");
+    }
+}
