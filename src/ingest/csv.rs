@@ -55,6 +55,27 @@ pub fn sniff(text: &str) -> u8 {
     best.2
 }
 
+/// Lines ending in a bare CR (classic Mac exports, or a CRLF file that lost an LF) as LF: the
+/// csv crate ends a record at a lone CR but line numbers count LFs, so without this two
+/// records would report one line. Borrowed when there is no lone CR.
+pub fn lone_cr_to_lf(text: &str) -> std::borrow::Cow<'_, str> {
+    let b = text.as_bytes();
+    let lone = |i: usize| b[i] == b'\r' && b.get(i + 1) != Some(&b'\n');
+    if !(0..b.len()).any(lone) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\r' && chars.peek() != Some(&'\n') {
+            out.push('\n');
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 fn reader(delimiter: u8, bytes: &[u8]) -> csv::Reader<&[u8]> {
     csv::ReaderBuilder::new()
         .has_headers(false)

@@ -236,11 +236,12 @@ impl Reader for DelimitedReader {
     }
     fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
         let decoded = decode_text(input, cfg)?;
+        let text = csv::lone_cr_to_lf(&decoded.text);
         let delimiter = cfg
             .ingest
             .delimiter
-            .map_or_else(|| csv::sniff(&decoded.text), |c| c as u8);
-        let parsed = csv::parse(&decoded.text, delimiter);
+            .map_or_else(|| csv::sniff(&text), |c| c as u8);
+        let parsed = csv::parse(&text, delimiter);
         let rejects = row_rejects(input.source, parsed.rejects);
         let detail = FileDetail {
             encoding: Some(decoded.encoding),

@@ -120,3 +120,53 @@ fn transcript_layouts_are_recognised_by_structure() {
         assert_eq!(turns[1].t_start, Some(t), "{file}");
     }
 }
+
+/// `corrupt_thrift.parquet`: the Parquet fixture with a few bytes flipped (found by mutation,
+/// see tests/it/fuzz.rs), on which polars-parquet 0.55's metadata decoder panics. The run
+/// used to die with it (exit 101); now the file is one whole-file reject and the others are read.
+#[test]
+fn a_parquet_file_that_crashes_its_decoder_is_one_reject() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = tmp.path().join("good.csv");
+    std::fs::write(
+        &good,
+        "id,comment\n1,Toimitus oli nopea ja kuljettaja ystävällinen.\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let o = palaute()
+        .args(["run", "--quiet", "--no-classify"])
+        .arg(repo().join("tests/hostile/corrupt_thrift.parquet"))
+        .arg(&good)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(read(&out, "documents").height(), 1);
+    let rejects = read(&out, "rejects");
+    let reasons = strings(&rejects, "reason");
+    assert_eq!(strings(&rejects, "level"), [Some("file".to_string())]);
+    assert!(
+        reasons[0].as_deref().unwrap().contains("corrupt"),
+        "{reasons:?}"
+    );
+}
+
+/// Records ended by a bare CR (classic Mac, or a CRLF file that lost an LF): each record keeps
+/// its own line number, so every row is accounted for.
+#[test]
+fn bare_cr_line_endings_keep_line_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("mac.csv");
+    std::fs::write(
+        &path,
+        "id;nps;palaute\r\n1;9;Hyvä palvelu ja nopea toimitus.\r2;3;Lasku oli väärin kahdesti.\r\n3;x;\r\n",
+    )
+    .unwrap();
+    let r = palaute::ingest::read_file(&path, "mac.csv", &Config::default());
+    let lines: Vec<Option<u64>> = r.parsed.documents.iter().map(|d| d.source_row).collect();
+    assert_eq!(lines, [Some(2), Some(3)]);
+    let rejected: Vec<Option<u64>> = r.parsed.rejects.iter().map(|x| x.line).collect();
+    assert_eq!(rejected, [Some(4)], "{:?}", r.parsed.rejects);
+}

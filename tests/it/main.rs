@@ -5,6 +5,7 @@ mod cli;
 mod crash;
 mod evidence;
 mod fixtures;
+mod fuzz;
 mod hostile;
 mod sample;
 
