@@ -8,6 +8,7 @@
 
 mod changes;
 mod data;
+mod drivers;
 mod facts;
 mod fmt;
 mod html;
