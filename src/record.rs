@@ -126,6 +126,29 @@ pub struct Document {
     pub lang: Option<String>,
 }
 
+impl Document {
+    /// A document with only its identity set (no text, score, date or metadata): the base
+    /// that readers and tests fill in with struct update syntax.
+    pub fn bare(doc_id: &str, kind: DocKind, source_file: &str) -> Document {
+        Document {
+            doc_id: doc_id.to_string(),
+            kind,
+            source_file: source_file.to_string(),
+            source_row: None,
+            source_column: None,
+            question: None,
+            respondent_id: None,
+            score: None,
+            score_kind: None,
+            date: None,
+            metadata: Vec::new(),
+            text: String::new(),
+            turns: Vec::new(),
+            lang: None,
+        }
+    }
+}
+
 /// A sentence (survey answers) or a sentence within a speaker turn (interviews).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segment {

@@ -248,20 +248,11 @@ mod tests {
 
     fn doc(i: usize, region: &str, month: u32) -> Document {
         Document {
-            doc_id: format!("d{i}"),
-            kind: DocKind::Response,
-            source_file: "f.csv".into(),
-            source_row: None,
-            source_column: None,
-            question: None,
-            respondent_id: None,
             score: Some(if i.is_multiple_of(2) { 2.0 } else { 10.0 }),
             score_kind: Some(crate::record::ScoreKind::Nps),
             date: chrono::NaiveDate::from_ymd_opt(2025, month, 1),
             metadata: vec![("Region".into(), Some(region.into()))],
-            text: String::new(),
-            turns: vec![],
-            lang: None,
+            ..Document::bare(&format!("d{i}"), DocKind::Response, "f.csv")
         }
     }
 

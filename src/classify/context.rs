@@ -111,22 +111,7 @@ mod tests {
     use crate::record::DocKind;
 
     fn doc(id: &str, kind: DocKind) -> Document {
-        Document {
-            doc_id: id.into(),
-            kind,
-            source_file: "f".into(),
-            source_row: None,
-            source_column: None,
-            question: None,
-            respondent_id: None,
-            score: None,
-            score_kind: None,
-            date: None,
-            metadata: vec![],
-            text: String::new(),
-            turns: vec![],
-            lang: None,
-        }
+        Document::bare(id, kind, "f")
     }
 
     fn seg(doc: &str, role: Role, text: &str) -> Segment {

@@ -108,20 +108,11 @@ mod tests {
 
     fn doc(score: Option<f64>, kind: ScoreKind) -> Document {
         Document {
-            doc_id: "d".into(),
-            kind: DocKind::Response,
-            source_file: "f.csv".into(),
             source_row: Some(2),
-            source_column: None,
             question: Some("Mikä on tärkein syy antamaasi arvosanaan?".into()),
-            respondent_id: None,
             score,
             score_kind: score.map(|_| kind),
-            date: None,
-            metadata: vec![],
-            text: String::new(),
-            turns: vec![],
-            lang: None,
+            ..Document::bare("d", DocKind::Response, "f.csv")
         }
     }
 

@@ -172,20 +172,12 @@ fn document(
     lang: &str,
 ) -> Document {
     Document {
-        doc_id: doc_id.to_string(),
-        kind,
-        source_file: path.display().to_string(),
         source_row: Some(line),
-        source_column: None,
         question: Some(question.to_string()).filter(|q| !q.is_empty()),
-        respondent_id: None,
         score,
         score_kind: score.map(|_| ScoreKind::Nps),
-        date: None,
-        metadata: vec![],
-        text: String::new(),
-        turns: vec![],
         lang: Some(lang.to_string()),
+        ..Document::bare(doc_id, kind, &path.display().to_string())
     }
 }
 

@@ -322,23 +322,12 @@ mod tests {
     #[test]
     fn metadata_columns_in_first_seen_order_first_value_wins() {
         let doc = |id: &str, meta: &[(&str, Option<&str>)]| Document {
-            doc_id: id.into(),
-            kind: crate::record::DocKind::Response,
-            source_file: "f.csv".into(),
-            source_row: None,
-            source_column: None,
-            question: None,
-            respondent_id: None,
-            score: None,
-            score_kind: None,
-            date: None,
             metadata: meta
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.map(String::from)))
                 .collect(),
             text: "t".into(),
-            turns: vec![],
-            lang: None,
+            ..Document::bare(id, crate::record::DocKind::Response, "f.csv")
         };
         let docs = [
             doc("a", &[("region", Some("north")), ("channel", None)]),
