@@ -77,13 +77,19 @@ fn header(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
         h,
         "<header class=\"page-head\"><div class=\"wrap\">\n<h1>{}</h1>\n<p class=\"meta\">{}</p>\n\
          <nav aria-label=\"{}\"><a href=\"#overview\">{}</a><a href=\"#heatmap\">{}</a>\
-         <a href=\"#drivers\">{}</a><a href=\"#themes\">{}</a><a href=\"#run\">{}</a></nav>\n</div></header>\n",
+         <a href=\"#drivers\">{}</a>{}<a href=\"#themes\">{}</a><a href=\"#run\">{}</a></nav>\n</div></header>\n",
         esc(t.title),
         esc(&meta.join(" · ")),
         esc(t.title),
         esc(t.nav_overview),
         esc(t.nav_heatmap),
         esc(t.nav_drivers),
+        // The "what changed" section exists only when the run compared groups or periods.
+        if d.changes.is_some() {
+            format!("<a href=\"#changes\">{}</a>", esc(t.changes_title))
+        } else {
+            String::new()
+        },
         esc(t.nav_themes),
         esc(t.nav_run)
     );

@@ -639,6 +639,7 @@ fn what_changed_lists_the_significant_comparisons_only_when_there_are_any() {
         !html.contains("id=\"changes\""),
         "no comparisons table, no section"
     );
+    assert!(!html.contains("href=\"#changes\""), "and no link to it");
     write(
         dir.path(),
         "comparisons.parquet",
@@ -658,6 +659,10 @@ fn what_changed_lists_the_significant_comparisons_only_when_there_are_any() {
     );
     let html = render(dir.path(), UiLang::En);
     assert!(html.contains("<h2 id=\"h-changes\">What changed</h2>"));
+    assert!(
+        html.contains("<a href=\"#changes\">What changed</a>"),
+        "nav link"
+    );
     let north = html.find("data-group=\"north\"").expect("north row");
     let feb = html.find("data-group=\"2025-02\"").expect("period row");
     assert!(north < feb, "largest difference first");
