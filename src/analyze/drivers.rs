@@ -82,13 +82,14 @@ pub(super) fn table(dr: DriverCols, y: &[f64], cfg: &AnalyzeConfig) -> PolarsRes
     let intervals = stats::bootstrap(y, &dr.scored, (p > 0).then_some((&mentions[..], p)), cfg);
 
     // Rank: tested themes, significant ones first, then by NPS impact (most negative first);
-    // low-base themes are not ranked.
+    // low-base themes are not ranked and come after, by impact. One order serves both the
+    // rank column and the row order.
+    let impact_key = |i: usize| dr.nps_impact[i].unwrap_or(f64::INFINITY);
     let mut order: Vec<usize> = tested.clone();
     order.sort_by(|a, b| {
-        let key = |i: usize| dr.nps_impact[i].unwrap_or(f64::INFINITY);
         (!significant[*a].unwrap_or(false))
             .cmp(&!significant[*b].unwrap_or(false))
-            .then(key(*a).total_cmp(&key(*b)))
+            .then(impact_key(*a).total_cmp(&impact_key(*b)))
             .then(dr.share[*b].total_cmp(&dr.share[*a]))
             .then(dr.id[*a].cmp(&dr.id[*b]))
     });
@@ -96,6 +97,9 @@ pub(super) fn table(dr: DriverCols, y: &[f64], cfg: &AnalyzeConfig) -> PolarsRes
     for (r, i) in order.iter().enumerate() {
         rank[*i] = Some(r as u32 + 1);
     }
+    let mut unranked: Vec<usize> = (0..k).filter(|t| low_base[*t]).collect();
+    unranked.sort_by(|a, b| impact_key(*a).total_cmp(&impact_key(*b)).then(a.cmp(b)));
+    order.extend(unranked);
     let lo_hi = |v: &[Option<(f64, f64)>], digits: i32| -> (Vec<Option<f64>>, Vec<Option<f64>>) {
         (
             v.iter().map(|x| x.map(|x| round(x.0, digits))).collect(),
@@ -147,26 +151,7 @@ pub(super) fn table(dr: DriverCols, y: &[f64], cfg: &AnalyzeConfig) -> PolarsRes
         Column::new("detractor_lift".into(), dr.lift),
         Column::new("rank".into(), rank),
     ])?;
-    // Ranked themes by rank, then the low-base ones by impact.
-    let key: Vec<u32> = df
-        .column("rank")?
-        .u32()?
-        .iter()
-        .map(|r| r.unwrap_or(u32::MAX))
-        .collect();
-    let impact_key: Vec<f64> = df
-        .column("nps_impact")?
-        .f64()?
-        .iter()
-        .map(|v| v.unwrap_or(f64::INFINITY))
-        .collect();
-    let mut idx: Vec<u32> = (0..k as u32).collect();
-    idx.sort_by(|a, b| {
-        key[*a as usize]
-            .cmp(&key[*b as usize])
-            .then(impact_key[*a as usize].total_cmp(&impact_key[*b as usize]))
-            .then(a.cmp(b))
-    });
+    let idx: Vec<u32> = order.iter().map(|i| *i as u32).collect();
     df.take(&IdxCa::from_vec("idx".into(), idx))
 }
 

@@ -273,10 +273,16 @@ impl Classifier {
         } else {
             HashMap::new()
         };
-        let asked_stage = stage_p.to_vec();
+        // The interviewer questions' own probabilities, before any answer is mixed.
+        let asked_stage: HashMap<usize, Vec<f32>> = ctx
+            .question
+            .iter()
+            .flatten()
+            .map(|&q| (q, stage_p[q].clone()))
+            .collect();
         for (i, seg) in segs.iter().enumerate() {
             let q = match ctx.question[i] {
-                Some(q) => Some(&asked_stage[q]),
+                Some(q) => asked_stage.get(&q),
                 None => docs
                     .get(seg.doc_id.as_str())
                     .and_then(|d| d.question.as_deref())

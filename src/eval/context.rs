@@ -79,6 +79,7 @@ fn read_file(path: &Path, task: EvalTask, set: &mut Set) -> Result<(), Error> {
     }
     let [id, doc_id, kind, question, score, role, text, lang] = c;
     let label = col(task.column())?;
+    let mut seen: std::collections::HashSet<String> = Default::default();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| bad(e.position().map_or(0, |p| p.line()), e.to_string()))?;
         let line = rec.position().map_or(0, |p| p.line());
@@ -91,7 +92,7 @@ fn read_file(path: &Path, task: EvalTask, set: &mut Set) -> Result<(), Error> {
             other => return Err(bad(line, format!("unknown role {other:?}"))),
         };
         if set.docs.last().is_none_or(|d| d.doc_id != did) {
-            if set.docs.iter().any(|d| d.doc_id == did) {
+            if !seen.insert(did.clone()) {
                 return Err(bad(
                     line,
                     format!("document {} is not contiguous", f(doc_id)),

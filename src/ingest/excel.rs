@@ -87,23 +87,25 @@ fn rows_of(mut cells: Vec<(u32, u32, Cell)>) -> Result<Vec<RawRow>, String> {
         );
     }
     let mut rows: Vec<RawRow> = Vec::new();
+    let mut current: Option<RawRow> = None;
     for (r, c, value) in cells {
         let line = u64::from(r) + 1;
-        if rows.last().is_none_or(|row| row.line != line) {
-            rows.push(RawRow {
-                line,
-                cells: Vec::new(),
-            });
+        if current.as_ref().is_some_and(|row| row.line != line) {
+            rows.extend(current.take());
         }
+        let row = current.get_or_insert_with(|| RawRow {
+            line,
+            cells: Vec::new(),
+        });
         if c >= MAX_COLUMNS {
             continue;
         }
-        let row = rows.last_mut().expect("pushed above");
         if row.cells.len() <= c as usize {
             row.cells.resize(c as usize + 1, Cell::Empty);
         }
         row.cells[c as usize] = value;
     }
+    rows.extend(current);
     Ok(rows)
 }
 

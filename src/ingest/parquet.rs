@@ -7,15 +7,9 @@ use polars::prelude::*;
 use super::cell::Cell;
 use super::table::RawRow;
 
-/// Polars' decoder panics on some corrupt files (found by tests/it/fuzz.rs: bad column chunk
-/// metadata, out-of-range timestamps); one bad file must be a reject, not a crash.
+/// Rows of the file. Polars panics on some corrupt files; `ingest::read_file` turns a reader's
+/// panic into a whole-file reject.
 pub fn read(path: &Path) -> Result<Vec<RawRow>, String> {
-    std::panic::catch_unwind(|| read_unchecked(path)).map_err(|_| {
-        "cannot read Parquet: the file is corrupt (the Parquet decoder failed on it)".to_string()
-    })?
-}
-
-fn read_unchecked(path: &Path) -> Result<Vec<RawRow>, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let df = ParquetReader::new(file)
         .finish()
