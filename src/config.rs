@@ -11,6 +11,7 @@ use crate::record::ScoreKind;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
+    pub run: RunConfig,
     pub ingest: IngestConfig,
     pub transcripts: TranscriptConfig,
     pub segment: SegmentConfig,
@@ -22,7 +23,39 @@ pub struct Config {
     pub report: crate::report::ReportConfig,
 }
 
+/// How a run is cut into chunks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RunConfig {
+    /// Whole documents per chunk: a chunk's segments and embeddings are what a run holds in
+    /// memory at once (about 2 kB per segment while classifying). Outputs do not depend on it.
+    pub chunk_documents: usize,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig {
+            chunk_documents: 2000,
+        }
+    }
+}
+
 impl Config {
+    /// Checks values serde cannot: a clear error up front instead of a clamped value later.
+    pub fn validate(&self) -> Result<(), Error> {
+        let bad = |message: String| Error::Config {
+            path: "palaute.toml".into(),
+            message,
+        };
+        if self.run.chunk_documents == 0 {
+            return Err(bad("[run] chunk_documents must be at least 1".into()));
+        }
+        if self.classify.quotes_per_cell == 0 {
+            return Err(bad("[classify] quotes_per_cell must be at least 1".into()));
+        }
+        Ok(())
+    }
+
     pub fn from_toml(text: &str, origin: &Path) -> Result<Self, Error> {
         toml::from_str(text).map_err(|e| Error::Config {
             path: origin.to_path_buf(),

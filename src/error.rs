@@ -25,6 +25,9 @@ pub enum Error {
     Output { path: PathBuf, message: String },
     #[error(transparent)]
     Folder(#[from] crate::output::folder::FolderError),
+    /// Parts or settings that cannot go together (appending with another config or model).
+    #[error("{path}: {message}")]
+    Mismatch { path: PathBuf, message: String },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

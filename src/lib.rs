@@ -12,8 +12,10 @@ pub mod eval;
 pub mod evidence;
 pub mod ingest;
 pub mod lang;
+pub mod merge;
 pub mod model;
 pub mod output;
+pub mod parts;
 pub mod pipeline;
 pub mod progress;
 pub mod query;
@@ -21,6 +23,7 @@ pub mod record;
 pub mod report;
 pub mod segment;
 pub mod text;
+pub mod util;
 
 pub use config::Config;
 pub use error::{Error, Result};

@@ -56,6 +56,16 @@ enum Command {
         #[arg(long, short, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Rebuild the tables, run.json and report.html of an output folder from its parts.
+    ///
+    /// Uses the current [discover], [analyze] and [report] settings, so a comparison or a
+    /// bootstrap setting can be changed without classifying again. The same command joins
+    /// the parts of several shards copied into one folder's parts/.
+    Merge {
+        /// Output folder of `palaute run`.
+        #[arg(value_name = "OUT_DIR")]
+        out_dir: PathBuf,
+    },
     /// Run SQL over the tables of an output folder.
     ///
     /// Every Parquet table is registered under its name (segments, documents, rejects, themes,
@@ -173,6 +183,11 @@ struct RunArgs {
     /// Ingest, segment and detect language only (no model needed).
     #[arg(long)]
     no_classify: bool,
+    /// Add INPUTs to the earlier runs' in --out (same config and models, else an error
+    /// naming what differs); inputs already there (same name and sha256) are skipped, and
+    /// the tables are rebuilt over everything.
+    #[arg(long)]
+    append: bool,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -255,6 +270,7 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
                 progress: Progress::new(!cli.quiet),
                 model_dir: args.model.model_dir.clone(),
                 write_embeddings: args.write_embeddings,
+                append: args.append,
             };
             let summary = palaute::run(&config, &opts)?;
             if !cli.quiet {
@@ -290,6 +306,20 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             let mut buf = Vec::new();
             write_result(&mut df, *format, output.as_deref(), &mut buf)?;
             emit(&buf)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Merge { out_dir } => {
+            let summary = palaute::pipeline::merge(&config, out_dir, Progress::new(!cli.quiet))?;
+            if !cli.quiet {
+                eprintln!(
+                    "merged {} files: {} documents, {} segments, {} rejects → {}",
+                    summary.files,
+                    summary.documents,
+                    summary.segments,
+                    summary.rejects,
+                    out_dir.display()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Report { out_dir, lang, out } => {

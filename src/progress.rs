@@ -22,6 +22,22 @@ impl Progress {
         Progress { enabled: false }
     }
 
+    /// One bar for a whole run: input bytes read (for the ETA), with the documents done and
+    /// their rate as the message.
+    pub fn run_bar(&self, total_bytes: u64) -> ProgressBar {
+        if !self.enabled {
+            return ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::hidden());
+        }
+        let bar = ProgressBar::new(total_bytes);
+        let style = ProgressStyle::with_template(
+            "{msg:>20} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+        bar.set_style(style);
+        bar
+    }
+
     pub fn bar(&self, len: u64, what: &str) -> ProgressBar {
         if !self.enabled {
             return ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());

@@ -48,13 +48,59 @@ impl ScoreKind {
 }
 
 /// NPS bands as Bain defines them: 0–6 detractor, 7–8 passive, 9–10 promoter.
-pub fn nps_group(score: f64) -> &'static str {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NpsGroup {
+    Detractor,
+    Passive,
+    Promoter,
+}
+
+impl NpsGroup {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NpsGroup::Detractor => "detractor",
+            NpsGroup::Passive => "passive",
+            NpsGroup::Promoter => "promoter",
+        }
+    }
+}
+
+/// The NPS band of a 0–10 score; fractional scores (averaged panels) fall by value.
+pub fn nps_group(score: f64) -> NpsGroup {
     if score >= 9.0 {
-        "promoter"
+        NpsGroup::Promoter
     } else if score >= 7.0 {
-        "passive"
+        NpsGroup::Passive
     } else {
-        "detractor"
+        NpsGroup::Detractor
+    }
+}
+
+/// A segment's (or document's) sentiment class. The order is the classifier's output order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sentiment {
+    Negative,
+    #[default]
+    Neutral,
+    Positive,
+}
+
+impl Sentiment {
+    /// In the order of the classifier's probabilities.
+    pub const ALL: [Sentiment; 3] = [Sentiment::Negative, Sentiment::Neutral, Sentiment::Positive];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sentiment::Negative => "negative",
+            Sentiment::Neutral => "neutral",
+            Sentiment::Positive => "positive",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Sentiment> {
+        Sentiment::ALL.into_iter().find(|x| x.as_str() == s)
     }
 }
 

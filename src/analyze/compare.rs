@@ -29,20 +29,22 @@ struct Group<'a> {
     themes: BTreeMap<usize, (BTreeSet<&'a str>, usize, usize)>,
 }
 
+/// The value a document has in the `[analyze] compare` column (`meta_Region` or `Region`,
+/// matched without regard to case), trimmed; blank values are no group.
+pub fn compare_value(metadata: &[(String, Option<String>)], col: &str) -> Option<String> {
+    let key = col.strip_prefix("meta_").unwrap_or(col);
+    metadata
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .and_then(|(_, v)| v.as_deref())
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| v.trim().to_string())
+}
+
 fn group_of(r: &Row, cfg: &AnalyzeConfig) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    if let Some(col) = &cfg.compare {
-        let key = col.strip_prefix("meta_").unwrap_or(col);
-        if let Some(v) = r
-            .doc
-            .metadata
-            .iter()
-            .find(|(k, _)| k.eq_ignore_ascii_case(key))
-            .and_then(|(_, v)| v.as_deref())
-            .filter(|v| !v.trim().is_empty())
-        {
-            out.push((col.clone(), v.trim().to_string()));
-        }
+    if let (Some(col), Some(v)) = (&cfg.compare, &r.doc.compare) {
+        out.push((col.clone(), v.clone()));
     }
     if let (Some(p), Some(d)) = (cfg.period, r.doc.date) {
         let label = match p {
@@ -119,12 +121,12 @@ pub(super) fn table(
     for r in rows {
         for (dim, g) in group_of(r, cfg) {
             let group = dims.entry(dim).or_default().entry(g).or_default();
-            group.respondents.insert(r.respondent.as_str());
-            for t in &r.lab.themes {
-                if let Some(ti) = theme_order.iter().position(|x| x == t) {
-                    let e = group.themes.entry(ti).or_default();
-                    e.0.insert(r.respondent.as_str());
-                    e.1 += usize::from(r.lab.sentiment == "negative");
+            group.respondents.insert(r.respondent);
+            for &t in &r.fact.themes {
+                if (t as usize) < theme_order.len() {
+                    let e = group.themes.entry(t as usize).or_default();
+                    e.0.insert(r.respondent);
+                    e.1 += usize::from(r.negative());
                     e.2 += 1;
                 }
             }
@@ -243,16 +245,17 @@ fn group_impact(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::classify::SegmentLabels;
-    use crate::record::{DocKind, Document, Role, Segment};
+    use crate::analyze::{DocFact, Fact};
+    use crate::record::Sentiment;
 
-    fn doc(i: usize, region: &str, month: u32) -> Document {
-        Document {
-            score: Some(if i.is_multiple_of(2) { 2.0 } else { 10.0 }),
-            score_kind: Some(crate::record::ScoreKind::Nps),
+    fn doc(region: &str, month: u32, respondent: u32) -> DocFact {
+        DocFact {
+            respondent,
             date: chrono::NaiveDate::from_ymd_opt(2025, month, 1),
-            metadata: vec![("Region".into(), Some(region.into()))],
-            ..Document::bare(&format!("d{i}"), DocKind::Response, "f.csv")
+            compare: compare_value(
+                &[("Region".into(), Some(format!(" {region} ")))],
+                "meta_Region",
+            ),
         }
     }
 
@@ -262,58 +265,43 @@ mod tests {
     #[test]
     fn groups_against_the_rest_and_periods_against_the_one_before() {
         let mut docs = Vec::new();
-        let mut themes = Vec::new();
-        for i in 0..83 {
+        let mut facts = Vec::new();
+        let mut keys = Vec::new();
+        for i in 0..83u32 {
             let (region, month, queue) = match i {
                 0..40 => ("north", 2, i < 30),
                 40..80 => ("south", 1, i < 44),
                 _ => ("west", 2, true),
             };
-            docs.push(doc(i, region, month));
-            themes.push(if queue { "wait_time" } else { "other" });
+            docs.push(doc(region, month, i));
+            keys.push(super::super::respondent_key(
+                "f.csv",
+                None,
+                &format!("d{i}"),
+            ));
+            facts.push(Fact {
+                doc: i,
+                sentiment: Sentiment::Negative,
+                sentiment_score: -1.0,
+                // 0 = wait_time, 1 = other
+                themes: vec![if queue { 0 } else { 1 }],
+                stage: None,
+                root_cause: None,
+            });
         }
-        let segs: Vec<Segment> = docs
+        let rows: Vec<Row> = facts
             .iter()
-            .map(|d| Segment {
-                segment_id: d.doc_id.clone(),
-                doc_id: d.doc_id.clone(),
-                seq: 0,
-                turn: None,
-                speaker: None,
-                role: Role::Respondent,
-                text: "x".into(),
-                char_start: 0,
-                char_end: 1,
-                t_start: None,
-                t_end: None,
-                lang: "en".into(),
-                lang_confidence: 1.0,
+            .map(|fact| Row {
+                fact,
+                doc: &docs[fact.doc as usize],
+                doc_idx: fact.doc,
+                respondent: keys[fact.doc as usize].as_str(),
             })
             .collect();
-        let labels: Vec<SegmentLabels> = themes
+        let nps_of: BTreeMap<String, f64> = keys
             .iter()
-            .map(|t| SegmentLabels {
-                sentiment: "negative".into(),
-                themes: vec![t.to_string()],
-                ..SegmentLabels::default()
-            })
-            .collect();
-        let rows: Vec<Row> = segs
-            .iter()
-            .zip(&labels)
-            .zip(&docs)
             .enumerate()
-            .map(|(idx, ((seg, lab), doc))| Row {
-                seg,
-                lab,
-                doc,
-                respondent: super::super::respondent_key("f.csv", None, &doc.doc_id),
-                idx,
-            })
-            .collect();
-        let nps_of: BTreeMap<String, f64> = rows
-            .iter()
-            .map(|r| (r.respondent.clone(), r.doc.score.unwrap()))
+            .map(|(i, k)| (k.clone(), if i % 2 == 0 { 2.0 } else { 10.0 }))
             .collect();
         let order = ["wait_time".to_string(), "other".to_string()];
         let cfg = AnalyzeConfig {

@@ -4,7 +4,8 @@
 
 mod compare;
 mod drivers;
-mod quotes;
+pub mod facts;
+pub mod quotes;
 pub mod stats;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -12,11 +13,10 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use polars::prelude::*;
 
 use crate::classify::codebook::{Codebook, OTHER};
-use crate::classify::SegmentLabels;
-use crate::model::Embeddings;
-use crate::record::{nps_group, Document, Role, ScoreKind, Segment};
+use crate::record::{nps_group, NpsGroup, Sentiment};
+pub use compare::compare_value;
 use drivers::DriverCols;
-use quotes::pick_quotes;
+pub use facts::{DocFact, Fact, Facts, Group, Quote, Quotes};
 pub use stats::AnalyzeConfig;
 
 /// A theme known to the run: from the codebook or discovered.
@@ -32,13 +32,12 @@ pub struct ThemeInfo {
 }
 
 pub struct Inputs<'a> {
-    pub docs: &'a [Document],
-    pub segs: &'a [Segment],
-    pub labels: &'a [SegmentLabels],
-    pub emb: &'a Embeddings,
+    pub facts: &'a Facts,
+    /// Indices in [`Fact::themes`] point here.
     pub themes: &'a [ThemeInfo],
+    /// Indices in [`Fact::stage`] point to its items.
     pub stages: &'a Codebook,
-    pub quotes_per_cell: usize,
+    pub quotes: &'a Quotes,
     pub cfg: &'a AnalyzeConfig,
 }
 
@@ -60,9 +59,9 @@ pub(crate) fn nps<'a>(scores: impl Iterator<Item = &'a f64>) -> Option<f64> {
     for s in scores {
         n += 1.0;
         match nps_group(*s) {
-            "promoter" => pro += 1.0,
-            "detractor" => det += 1.0,
-            _ => {}
+            NpsGroup::Promoter => pro += 1.0,
+            NpsGroup::Detractor => det += 1.0,
+            NpsGroup::Passive => {}
         }
     }
     (n > 0.0).then(|| 100.0 * (pro - det) / n)
@@ -70,24 +69,31 @@ pub(crate) fn nps<'a>(scores: impl Iterator<Item = &'a f64>) -> Option<f64> {
 
 /// How many of `scores` are detractors.
 fn detractors<'a>(scores: impl Iterator<Item = &'a f64>) -> usize {
-    scores.filter(|s| nps_group(**s) == "detractor").count()
+    scores
+        .filter(|s| nps_group(**s) == NpsGroup::Detractor)
+        .count()
 }
 
 fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-/// (theme index, stage index, rank within the cell, the quoted row).
-type QuoteRow<'r, 'a> = (usize, usize, usize, &'r Row<'a>);
+/// (theme index, stage index, rank within the cell, the quote).
+type QuoteRow<'a> = (usize, usize, usize, &'a Quote);
 
-/// The analysed unit of a segment: who said it (respondent key) and whether it counts as
-/// customer voice (interviewer questions are context, not evidence).
+/// An analysed segment with its document and its author's respondent key.
 struct Row<'a> {
-    seg: &'a Segment,
-    lab: &'a SegmentLabels,
-    doc: &'a Document,
-    respondent: String,
-    idx: usize,
+    fact: &'a Fact,
+    doc: &'a DocFact,
+    /// Index of the document in [`Facts::docs`] (documents are counted by it).
+    doc_idx: u32,
+    respondent: &'a str,
+}
+
+impl Row<'_> {
+    fn negative(&self) -> bool {
+        self.fact.sentiment == Sentiment::Negative
+    }
 }
 
 /// Who a document's author is for counting respondents: the respondent id within its source
@@ -101,33 +107,21 @@ pub(crate) fn respondent_key(
 }
 
 pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
-    let docs: HashMap<&str, &Document> = inp.docs.iter().map(|d| (d.doc_id.as_str(), d)).collect();
-    let respondent_of =
-        |d: &Document| respondent_key(&d.source_file, d.respondent_id.as_deref(), &d.doc_id);
-    let rows: Vec<Row> = inp
-        .segs
+    let f = inp.facts;
+    let rows: Vec<Row> = f
+        .rows
         .iter()
-        .zip(inp.labels)
-        .enumerate()
-        .filter(|(_, (s, _))| s.role != Role::Interviewer)
-        .filter_map(|(idx, (seg, lab))| {
-            let doc = *docs.get(seg.doc_id.as_str())?;
+        .filter_map(|fact| {
+            let doc = f.docs.get(fact.doc as usize)?;
             Some(Row {
-                seg,
-                lab,
+                fact,
                 doc,
-                respondent: respondent_of(doc),
-                idx,
+                doc_idx: fact.doc,
+                respondent: f.respondents.get(doc.respondent as usize)?.as_str(),
             })
         })
         .collect();
-    // NPS per respondent (all their documents carry the same score).
-    let mut nps_of: BTreeMap<String, f64> = BTreeMap::new();
-    for d in inp.docs {
-        if let (Some(ScoreKind::Nps), Some(s)) = (d.score_kind, d.score) {
-            nps_of.insert(respondent_of(d), s);
-        }
-    }
+    let nps_of = &f.nps;
     // Scored respondents in a fixed order, with y = +1/0/−1, for intervals and importance.
     let scored_index: HashMap<&str, usize> = nps_of
         .keys()
@@ -141,7 +135,7 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
             .filter_map(|r| scored_index.get(r).copied())
             .collect()
     };
-    let all_respondents: BTreeSet<String> = rows.iter().map(|r| r.respondent.clone()).collect();
+    let all_respondents: BTreeSet<&str> = rows.iter().map(|r| r.respondent).collect();
     let nps_all = nps(nps_of.values());
     let detractor_rate = {
         let n = nps_of.len() as f64;
@@ -154,18 +148,13 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
     let mut cells: BTreeMap<(usize, usize), Vec<&Row>> = BTreeMap::new();
     let mut by_theme: BTreeMap<usize, Vec<&Row>> = BTreeMap::new();
     for r in &rows {
-        for t in &r.lab.themes {
-            let Some(ti) = theme_order.iter().position(|x| x == t) else {
-                continue;
-            };
-            by_theme.entry(ti).or_default().push(r);
-            if let Some(si) = r
-                .lab
-                .stage
-                .as_ref()
-                .and_then(|s| stage_order.iter().position(|x| x == s))
-            {
-                cells.entry((ti, si)).or_default().push(r);
+        for g in r.fact.groups() {
+            match g {
+                Group::Theme(t) if t < theme_order.len() => by_theme.entry(t).or_default().push(r),
+                Group::Cell(t, s) if t < theme_order.len() && s < stage_order.len() => {
+                    cells.entry((t, s)).or_default().push(r)
+                }
+                _ => {}
             }
         }
     }
@@ -189,19 +178,16 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
     let mut ts = TsCols::default();
     let mut cell_groups: Vec<Vec<usize>> = Vec::new();
     for ((ti, si), members) in &cells {
-        let respondents: BTreeSet<&str> = members.iter().map(|r| r.respondent.as_str()).collect();
+        let respondents: BTreeSet<&str> = members.iter().map(|r| r.respondent).collect();
         cell_groups.push(scored_of(&respondents));
-        let negatives = members
-            .iter()
-            .filter(|r| r.lab.sentiment == "negative")
-            .count();
+        let negatives = members.iter().filter(|r| r.negative()).count();
         let (lo, hi) = stats::wilson(negatives, members.len()).unzip();
         ts.negative_low.push(lo.map(round2));
         ts.negative_high.push(hi.map(round2));
         let (with, without, imp) = impact(&respondents);
-        let picked = pick_quotes(members, inp.emb, inp.quotes_per_cell);
-        for (rank, r) in picked.iter().enumerate() {
-            quote_rows.push((*ti, *si, rank + 1, r));
+        let picked: &[Quote] = inp.quotes.cells.get(&(*ti, *si)).map_or(&[], Vec::as_slice);
+        for (rank, q) in picked.iter().enumerate() {
+            quote_rows.push((*ti, *si, rank + 1, q));
         }
         ts.theme.push(theme_order[*ti].clone());
         ts.stage.push(stage_order[*si].clone());
@@ -209,23 +195,23 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
         ts.root_cause.push(
             members
                 .iter()
-                .filter(|r| r.lab.root_cause_theme.as_deref() == Some(&theme_order[*ti]))
+                .filter(|r| r.fact.root_cause == Some(*ti as u16))
                 .count() as u32,
         );
         ts.documents.push(
             members
                 .iter()
-                .map(|r| r.doc.doc_id.as_str())
+                .map(|r| r.doc_idx)
                 .collect::<BTreeSet<_>>()
                 .len() as u32,
         );
         ts.respondents.push(respondents.len() as u32);
         ts.negative_share
-            .push(round2(share(members, |r| r.lab.sentiment == "negative")));
+            .push(round2(share(members, |r| r.negative())));
         ts.mean_sentiment.push(round2(
             members
                 .iter()
-                .map(|r| r.lab.sentiment_score as f64)
+                .map(|r| r.fact.sentiment_score as f64)
                 .sum::<f64>()
                 / members.len() as f64,
         ));
@@ -233,7 +219,7 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
         ts.nps_others.push(without);
         ts.nps_impact.push(imp);
         ts.quote_ids
-            .push(picked.iter().map(|r| r.seg.segment_id.clone()).collect());
+            .push(picked.iter().map(|q| q.segment_id.clone()).collect());
     }
     // Cells share the drivers' resamples (same seed and streams), without importance.
     let cell_ci = stats::bootstrap(&y, &cell_groups, None, inp.cfg).impact;
@@ -265,7 +251,7 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
     let mut dr = DriverCols::default();
     for (ti, t) in inp.themes.iter().enumerate() {
         let members = by_theme.get(&ti).map(Vec::as_slice).unwrap_or(&[]);
-        let respondents: BTreeSet<&str> = members.iter().map(|r| r.respondent.as_str()).collect();
+        let respondents: BTreeSet<&str> = members.iter().map(|r| r.respondent).collect();
         th.id.push(t.id.clone());
         th.origin.push(t.origin.to_string());
         th.label.push(
@@ -289,25 +275,23 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
         th.documents.push(
             members
                 .iter()
-                .map(|r| r.doc.doc_id.as_str())
+                .map(|r| r.doc_idx)
                 .collect::<BTreeSet<_>>()
                 .len() as u32,
         );
         th.respondents.push(respondents.len() as u32);
-        th.negative_share.push(
-            (!members.is_empty())
-                .then(|| round2(share(members, |r| r.lab.sentiment == "negative"))),
-        );
+        th.negative_share
+            .push((!members.is_empty()).then(|| round2(share(members, |r| r.negative()))));
         th.root_cause.push(
             rows.iter()
-                .filter(|r| r.lab.root_cause_theme.as_deref() == Some(&t.id))
+                .filter(|r| r.fact.root_cause == Some(ti as u16))
                 .count() as u32,
         );
-        th.representative.push(t.representative.clone().or_else(|| {
-            pick_quotes(members, inp.emb, 1)
-                .first()
-                .map(|r| r.seg.segment_id.clone())
-        }));
+        th.representative.push(
+            t.representative
+                .clone()
+                .or_else(|| inp.quotes.representative.get(&ti).cloned()),
+        );
         if t.id == OTHER || members.is_empty() {
             continue;
         }
@@ -329,7 +313,7 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
             respondents.len() as f64 / all_respondents.len().max(1) as f64,
         ));
         dr.negative_share
-            .push(round2(share(members, |r| r.lab.sentiment == "negative")));
+            .push(round2(share(members, |r| r.negative())));
         dr.nps_mentioners.push(with);
         dr.nps_impact.push(imp);
         dr.lift.push(lift);
@@ -364,52 +348,35 @@ pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
             "rank".into(),
             quote_rows.iter().map(|x| x.2 as u32).collect::<Vec<_>>(),
         ),
+        Column::new("segment_id".into(), q(&|x| Some(x.3.segment_id.clone()))),
+        Column::new("doc_id".into(), q(&|x| Some(x.3.doc_id.clone()))),
+        Column::new("text".into(), q(&|x| Some(x.3.text.clone()))),
+        Column::new("lang".into(), q(&|x| Some(x.3.lang.clone()))),
         Column::new(
-            "segment_id".into(),
-            q(&|x| Some(x.3.seg.segment_id.clone())),
+            "sentiment".into(),
+            q(&|x| Some(x.3.sentiment.as_str().to_string())),
         ),
-        Column::new("doc_id".into(), q(&|x| Some(x.3.doc.doc_id.clone()))),
-        Column::new("text".into(), q(&|x| Some(x.3.seg.text.clone()))),
-        Column::new("lang".into(), q(&|x| Some(x.3.seg.lang.clone()))),
-        Column::new("sentiment".into(), q(&|x| Some(x.3.lab.sentiment.clone()))),
-        Column::new(
-            "speaker".into(),
-            q(&|x| {
-                x.3.seg
-                    .speaker
-                    .clone()
-                    .or_else(|| x.3.doc.respondent_id.clone())
-            }),
-        ),
-        Column::new(
-            "role".into(),
-            q(&|x| Some(x.3.seg.role.as_str().to_string())),
-        ),
-        Column::new(
-            "source_file".into(),
-            q(&|x| Some(x.3.doc.source_file.clone())),
-        ),
+        Column::new("speaker".into(), q(&|x| x.3.speaker.clone())),
+        Column::new("role".into(), q(&|x| Some(x.3.role.as_str().to_string()))),
+        Column::new("source_file".into(), q(&|x| Some(x.3.source_file.clone()))),
         Column::new(
             "source_row".into(),
             quote_rows
                 .iter()
-                .map(|x| x.3.doc.source_row)
+                .map(|x| x.3.source_row)
                 .collect::<Vec<_>>(),
         ),
         Column::new(
             "t_start".into(),
-            quote_rows
-                .iter()
-                .map(|x| x.3.seg.t_start)
-                .collect::<Vec<_>>(),
+            quote_rows.iter().map(|x| x.3.t_start).collect::<Vec<_>>(),
         ),
         Column::new(
             "score".into(),
-            quote_rows.iter().map(|x| x.3.doc.score).collect::<Vec<_>>(),
+            quote_rows.iter().map(|x| x.3.score).collect::<Vec<_>>(),
         ),
     ])?;
     let trends = trends(&rows, &theme_order)?;
-    let comparisons = compare::table(&rows, &theme_order, &nps_of, inp.cfg)?;
+    let comparisons = compare::table(&rows, &theme_order, nps_of, inp.cfg)?;
     Ok(Tables {
         comparisons,
         themes,
@@ -429,9 +396,12 @@ fn trends(rows: &[Row], theme_order: &[String]) -> PolarsResult<DataFrame> {
     for r in rows {
         let Some(date) = r.doc.date else { continue };
         let month = date.format("%Y-%m").to_string();
-        for t in &r.lab.themes {
-            if let Some(ti) = theme_order.iter().position(|x| x == t) {
-                cells.entry((ti, month.clone())).or_default().push(r);
+        for &t in &r.fact.themes {
+            if (t as usize) < theme_order.len() {
+                cells
+                    .entry((t as usize, month.clone()))
+                    .or_default()
+                    .push(r);
             }
         }
     }
@@ -448,15 +418,15 @@ fn trends(rows: &[Row], theme_order: &[String]) -> PolarsResult<DataFrame> {
         respondents.push(
             members
                 .iter()
-                .map(|r| r.respondent.as_str())
+                .map(|r| r.respondent)
                 .collect::<BTreeSet<_>>()
                 .len() as u32,
         );
-        negative.push(round2(share(members, |r| r.lab.sentiment == "negative")));
+        negative.push(round2(share(members, |r| r.negative())));
         mean.push(round2(
             members
                 .iter()
-                .map(|r| r.lab.sentiment_score as f64)
+                .map(|r| r.fact.sentiment_score as f64)
                 .sum::<f64>()
                 / members.len() as f64,
         ));
@@ -535,7 +505,7 @@ mod tests {
         let scores = [6.5, 8.9, 9.0, 10.0];
         let groups: Vec<&str> = scores
             .iter()
-            .map(|s| crate::record::nps_group(*s))
+            .map(|s| crate::record::nps_group(*s).as_str())
             .collect();
         assert_eq!(groups, ["detractor", "passive", "promoter", "promoter"]);
         // 2 promoters, 1 detractor of 4.

@@ -65,9 +65,9 @@ impl Default for AnalyzeConfig {
 /// y of an NPS score: +1 promoter, 0 passive, −1 detractor.
 pub fn nps_value(score: f64) -> f64 {
     match crate::record::nps_group(score) {
-        "promoter" => 1.0,
-        "detractor" => -1.0,
-        _ => 0.0,
+        crate::record::NpsGroup::Promoter => 1.0,
+        crate::record::NpsGroup::Detractor => -1.0,
+        crate::record::NpsGroup::Passive => 0.0,
     }
 }
 

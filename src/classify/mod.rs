@@ -25,7 +25,7 @@ use std::path::PathBuf;
 
 use crate::error::Error;
 use crate::model::{Embeddings, InputKind, TextEncoder, TransformerEncoder};
-use crate::record::{DocKind, Document, Role, Segment};
+use crate::record::{DocKind, Document, Role, Segment, Sentiment};
 use codebook::{Codebook, CodebookKind, OTHER};
 use context::Context;
 use head::{HeadError, Inputs, LinearHead};
@@ -46,7 +46,7 @@ pub enum ClassifyError {
 /// What classification adds to a segment.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SegmentLabels {
-    pub sentiment: String,
+    pub sentiment: Sentiment,
     /// Probability of `sentiment`.
     pub p_sentiment: f32,
     /// P(positive) − P(negative), in −1…1: the scale for averages.
@@ -250,17 +250,18 @@ impl Classifier {
     ) -> Result<(), ClassifyError> {
         let none = self.stage_ids().iter().position(|s| s == NO_STAGE);
         let w = self.cfg.question_weight;
-        // Survey questions, embedded once per distinct text, in the language of the first
-        // answer to them (for the lexical features' stemmer).
+        // Survey questions, embedded once per distinct text and answer language (the
+        // lexical features stem in it). Keyed by both, a question's probabilities do not
+        // depend on which answers a chunk holds.
         let mut asked: Vec<(&str, &str)> = segs
             .iter()
             .filter_map(|s| Some((docs.get(s.doc_id.as_str())?, s.lang.as_str())))
             .filter(|(d, _)| d.kind != DocKind::Interview)
             .filter_map(|(d, lang)| Some((d.question.as_deref()?, lang)))
             .collect();
-        asked.sort_by_key(|(q, _)| *q);
-        asked.dedup_by_key(|(q, _)| *q);
-        let survey: HashMap<&str, Vec<f32>> = if w > 0.0 && !asked.is_empty() {
+        asked.sort_unstable();
+        asked.dedup();
+        let survey: HashMap<(&str, &str), Vec<f32>> = if w > 0.0 && !asked.is_empty() {
             let (texts, langs): (Vec<&str>, Vec<&str>) = asked.iter().copied().unzip();
             let emb = encoder.embed(&texts, FEATURES)?;
             let inputs = Inputs {
@@ -269,7 +270,7 @@ impl Classifier {
                 langs: &langs,
             };
             let probs = self.stage_probs(&inputs);
-            texts.iter().copied().zip(probs).collect()
+            asked.iter().copied().zip(probs).collect()
         } else {
             HashMap::new()
         };
@@ -286,7 +287,7 @@ impl Classifier {
                 None => docs
                     .get(seg.doc_id.as_str())
                     .and_then(|d| d.question.as_deref())
-                    .and_then(|q| survey.get(q)),
+                    .and_then(|q| survey.get(&(q, seg.lang.as_str()))),
             };
             if let Some(q) = q {
                 context::mix_question(&mut stage_p[i], q, w, none);
@@ -342,7 +343,7 @@ impl Classifier {
             })
             .flatten();
         SegmentLabels {
-            sentiment: SENTIMENT_LABELS[k].to_string(),
+            sentiment: Sentiment::ALL[k],
             p_sentiment: sent[k],
             sentiment_score: pos - neg,
             themes,

@@ -5,7 +5,7 @@ use super::head::{Inputs, LinearHead};
 use super::training::{self, SENTIMENT_LABELS};
 use super::{ClassifyError, SegmentLabels};
 use crate::model::TransformerEncoder;
-use crate::record::{Document, Role, Segment};
+use crate::record::{Document, Role, Segment, Sentiment};
 
 /// Where segment sentiment comes from.
 pub(super) enum SentimentSource {
@@ -65,9 +65,9 @@ pub fn score_prior(p: [f32; 3], doc: &Document, strength: f32) -> [f32; 3] {
     // CSAT 1–2 / 4–5 play the part of detractors / promoters.
     let side = match kind {
         crate::record::ScoreKind::Nps => match crate::record::nps_group(score) {
-            "detractor" => -1.0,
-            "promoter" => 1.0,
-            _ => 0.0,
+            crate::record::NpsGroup::Detractor => -1.0,
+            crate::record::NpsGroup::Promoter => 1.0,
+            crate::record::NpsGroup::Passive => 0.0,
         },
         crate::record::ScoreKind::Csat if score <= 2.0 => -1.0,
         crate::record::ScoreKind::Csat if score >= 4.0 => 1.0,
@@ -80,7 +80,7 @@ pub fn score_prior(p: [f32; 3], doc: &Document, strength: f32) -> [f32; 3] {
 }
 
 /// Document sentiment: the char-weighted mean of its non-interviewer segments' scores.
-pub fn document_sentiment(segs: &[(&Segment, &SegmentLabels)]) -> Option<(String, f32)> {
+pub fn document_sentiment(segs: &[(&Segment, &SegmentLabels)]) -> Option<(Sentiment, f32)> {
     let (mut sum, mut weight) = (0f32, 0f32);
     for (s, l) in segs.iter().filter(|(s, _)| s.role != Role::Interviewer) {
         let w = s.text.chars().count() as f32;
@@ -92,13 +92,13 @@ pub fn document_sentiment(segs: &[(&Segment, &SegmentLabels)]) -> Option<(String
     }
     let score = sum / weight;
     let label = if score <= -0.2 {
-        "negative"
+        Sentiment::Negative
     } else if score >= 0.2 {
-        "positive"
+        Sentiment::Positive
     } else {
-        "neutral"
+        Sentiment::Neutral
     };
-    Some((label.to_string(), score))
+    Some((label, score))
 }
 
 #[cfg(test)]

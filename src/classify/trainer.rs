@@ -58,7 +58,7 @@ pub fn train_head(
         h.update(r.labels.join("|").as_bytes());
         h.update([0]);
     }
-    let key = crate::ingest::hex(&h.finalize());
+    let key = crate::util::hex(&h.finalize());
     let cached = cache.map(|d| d.join(format!("{task}-{}.json", &key[..16])));
     if let Some(path) = &cached {
         if let Ok(head) = LinearHead::load(path, encoder.info()) {

@@ -198,7 +198,7 @@ pub fn evaluate(
         .map(|g| {
             let l = &labels[g.seg];
             match task {
-                EvalTask::Sentiment => l.sentiment.clone(),
+                EvalTask::Sentiment => l.sentiment.as_str().to_string(),
                 EvalTask::Themes => l.themes[0].clone(),
                 EvalTask::Stages => l.stage.clone().unwrap_or_else(|| NO_STAGE.into()),
             }

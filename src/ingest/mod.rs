@@ -126,7 +126,7 @@ pub fn read_file(path: &Path, source: &str, cfg: &Config) -> FileResult {
             );
         }
     };
-    let sha256 = hex(&Sha256::digest(&bytes));
+    let sha256 = crate::util::hex(&Sha256::digest(&bytes));
     let size = bytes.len() as u64;
     if bytes.is_empty() {
         return FileResult::failed(
@@ -196,10 +196,6 @@ impl FileResult {
             },
         }
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn decode_text(input: &Input, cfg: &Config) -> Result<decode::Decoded, String> {

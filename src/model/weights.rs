@@ -205,5 +205,5 @@ pub fn sha256_file(path: &Path) -> Result<String> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(crate::ingest::hex(&hasher.finalize()))
+    Ok(crate::util::hex(&hasher.finalize()))
 }

@@ -94,6 +94,12 @@ struct Journal {
     files: Vec<String>,
     /// Outputs of the previous run that the new one does not have.
     remove: Vec<String>,
+    /// Part folders (`parts/<key>`) to move out of the staging folder's `parts`.
+    #[serde(default)]
+    parts: Vec<String>,
+    /// Part folders of earlier runs to remove (a run that is not `--append`).
+    #[serde(default)]
+    drop_parts: Vec<String>,
 }
 
 /// Whether a commit replaces the folder's outputs or adds to them.
@@ -103,6 +109,9 @@ pub enum Commit {
     Replace,
     /// `palaute report`: the staged files replace their namesakes; the rest stay.
     Update,
+    /// `palaute run --append`, `palaute merge`: files as a run's; the staged part folders
+    /// are added to the folder's earlier ones (replacing a namesake).
+    Append,
 }
 
 /// An output folder opened for writing: locked for this process, with a staging folder.
@@ -175,7 +184,7 @@ impl Writer {
             }
             match mode {
                 Commit::Update => files.push(e.clone()),
-                Commit::Replace => remove.push(e.name.clone()),
+                Commit::Replace | Commit::Append => remove.push(e.name.clone()),
             }
         }
         files.sort_by(|a, b| a.name.cmp(&b.name));
@@ -197,6 +206,14 @@ impl Writer {
         fault(0);
         let mut moves = staged;
         moves.push(MANIFEST.into());
+        let parts = part_dirs(&staging.join(PARTS))?;
+        let drop_parts = match mode {
+            Commit::Replace => part_dirs(&self.dir.join(PARTS))?
+                .into_iter()
+                .filter(|p| !parts.contains(p))
+                .collect(),
+            Commit::Update | Commit::Append => Vec::new(),
+        };
         let journal = Journal {
             staging: staging
                 .file_name()
@@ -204,6 +221,8 @@ impl Writer {
                 .unwrap_or_default(),
             files: moves,
             remove,
+            parts,
+            drop_parts,
         };
         let journal_path = self.dir.join(JOURNAL);
         crate::output::write_atomic(&journal_path, |f| {
@@ -239,6 +258,33 @@ fn fault(step: usize) {
 /// Idempotent: a file already moved is skipped, so an interrupted apply can be rerun.
 fn apply(dir: &Path, journal: &Journal) -> Result<(), FolderError> {
     let staging = dir.join(&journal.staging);
+    // Part folders first: the tables moved next are built from them. A part replaced by a
+    // namesake is removed, then renamed; rerun after a kill, a staged part still moves.
+    if !journal.parts.is_empty() {
+        fs::create_dir_all(dir.join(PARTS)).map_err(io(dir))?;
+    }
+    for key in &journal.parts {
+        let (from, to) = (staging.join(PARTS).join(key), dir.join(PARTS).join(key));
+        if from.exists() {
+            if to.exists() {
+                fs::remove_dir_all(&to).map_err(io(&to))?;
+            }
+            fs::rename(&from, &to).map_err(io(&from))?;
+        } else if !to.exists() {
+            return Err(FolderError::Inconsistent {
+                path: from,
+                message: format!("the commit in {JOURNAL} lost this part"),
+            });
+        }
+    }
+    for key in &journal.drop_parts {
+        match fs::remove_dir_all(dir.join(PARTS).join(key)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(io(&dir.join(PARTS).join(key))(e))
+            }
+            _ => {}
+        }
+    }
     for (k, name) in journal.files.iter().enumerate() {
         let from = staging.join(name);
         if from.exists() {
@@ -282,7 +328,12 @@ fn recover_locked(dir: &Path) -> Result<(), FolderError> {
         path: path.clone(),
         message: e.to_string(),
     })?;
-    let names = journal.files.iter().chain(&journal.remove);
+    let names = journal
+        .files
+        .iter()
+        .chain(&journal.remove)
+        .chain(&journal.parts)
+        .chain(&journal.drop_parts);
     if !journal.staging.starts_with(STAGING_PREFIX)
         || !plain_name(&journal.staging)
         || !names.clone().all(|n| plain_name(n))
@@ -313,6 +364,30 @@ fn clean_stale(dir: &Path) -> Result<(), FolderError> {
         }
     }
     Ok(())
+}
+
+use crate::parts::PARTS;
+
+/// The part folders under `root` (none when it does not exist), sorted.
+fn part_dirs(root: &Path) -> Result<Vec<String>, FolderError> {
+    let mut out = Vec::new();
+    let entries = match fs::read_dir(root) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(io(root)(e)),
+    };
+    for entry in entries {
+        let entry = entry.map_err(io(root))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.file_type().map_err(io(root))?.is_dir()
+            && plain_name(&name)
+            && !name.starts_with('.')
+        {
+            out.push(name);
+        }
+    }
+    out.sort();
+    Ok(out)
 }
 
 /// A file name of the output folder itself: one normal path component, not hidden.
@@ -441,7 +516,7 @@ fn entry(path: &Path, name: &str) -> Result<Entry, FolderError> {
     Ok(Entry {
         name: name.to_string(),
         bytes,
-        sha256: crate::ingest::hex(&hasher.finalize()),
+        sha256: crate::util::hex(&hasher.finalize()),
     })
 }
 

@@ -6,15 +6,14 @@
 pub mod folder;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use polars::prelude::*;
 
 use crate::analyze::{list_col, list_f32_col};
 use crate::classify::SegmentLabels;
 use crate::error::Error;
-use crate::evidence::Evidence;
-use crate::record::{Document, Reject, Segment};
+use crate::record::{Document, Reject, Segment, Sentiment};
 
 fn output_err(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::Output {
@@ -74,7 +73,7 @@ fn str_col<'a>(name: &str, values: impl Iterator<Item = Option<&'a str>>) -> Col
 pub fn documents_frame(
     docs: &[Document],
     n_segments: &[u32],
-    sentiment: Option<&[Option<(String, f32)>]>,
+    sentiment: Option<&[Option<(Sentiment, f32)>]>,
 ) -> PolarsResult<DataFrame> {
     // Metadata columns in order of first appearance, each document's values placed by a
     // name → column index: linear in cells, so 5 000 pass-through columns cost what their
@@ -129,7 +128,9 @@ pub fn documents_frame(
         str_col(
             "nps_group",
             docs.iter().map(|d| match (d.score_kind, d.score) {
-                (Some(crate::record::ScoreKind::Nps), Some(s)) => Some(crate::record::nps_group(s)),
+                (Some(crate::record::ScoreKind::Nps), Some(s)) => {
+                    Some(crate::record::nps_group(s).as_str())
+                }
                 _ => None,
             }),
         ),
@@ -258,60 +259,6 @@ pub fn rejects_frame(rejects: &[Reject]) -> PolarsResult<DataFrame> {
         str_col("reason", rejects.iter().map(|r| Some(r.reason.as_str()))),
         str_col("raw", rejects.iter().map(|r| r.raw.as_deref())),
     ])
-}
-
-/// Write every table of the run into `out`; the evidence tables only when classified.
-pub fn write_tables(
-    out: &Path,
-    docs: &[Document],
-    n_segments: &[u32],
-    segs: &[Segment],
-    rejects: &[Reject],
-    evidence: Option<&mut Evidence>,
-) -> Result<Vec<PathBuf>, Error> {
-    let frame =
-        |r: PolarsResult<DataFrame>, name: &str| r.map_err(|e| output_err(&out.join(name), e));
-    let doc_sentiment = evidence.as_ref().map(|e| e.doc_sentiment.clone());
-    let labels = evidence.as_ref().map(|e| e.labels.clone());
-    let mut tables = vec![
-        (
-            "documents.parquet",
-            frame(
-                documents_frame(docs, n_segments, doc_sentiment.as_deref()),
-                "documents.parquet",
-            )?,
-        ),
-        (
-            "segments.parquet",
-            frame(segments_frame(segs, labels.as_deref()), "segments.parquet")?,
-        ),
-        (
-            "rejects.parquet",
-            frame(rejects_frame(rejects), "rejects.parquet")?,
-        ),
-    ];
-    if let Some(ev) = evidence {
-        let t = &mut ev.tables;
-        for (name, df) in [
-            ("themes.parquet", &mut t.themes),
-            ("theme_stage.parquet", &mut t.theme_stage),
-            ("drivers.parquet", &mut t.drivers),
-            ("quotes.parquet", &mut t.quotes),
-            ("trends.parquet", &mut t.trends),
-        ] {
-            tables.push((name, std::mem::take(df)));
-        }
-        if let Some(df) = t.comparisons.take() {
-            tables.push(("comparisons.parquet", df));
-        }
-    }
-    let mut written = Vec::new();
-    for (name, mut df) in tables {
-        let path = out.join(name);
-        write_parquet(&mut df, &path)?;
-        written.push(path);
-    }
-    Ok(written)
 }
 
 #[cfg(all(test, unix))]
