@@ -238,13 +238,14 @@ mod tests {
             ("d3:1", "ok", [0.0, 1.0]),
             ("d9:1", same, [1.0, 0.0]),
         ];
-        // All candidates kept: three distinct texts, the short "ok" last.
-        assert_eq!(pick(&rows, 16, &[0, 1, 2, 3]), ["d1:1", "d2:1", "d3:1"]);
+        // All candidates kept: three distinct texts, the most central first (the centroid
+        // leans towards d2), the short "ok" last.
+        assert_eq!(pick(&rows, 16, &[0, 1, 2, 3]), ["d2:1", "d1:1", "d3:1"]);
         // Two kept (pruned as rows come): the earliest id stands for the repeated text and
         // the least central text is the one dropped, in whatever order the rows come
         // (chunks, shards).
         for order in [[0, 1, 2, 3], [3, 2, 1, 0], [2, 3, 0, 1]] {
-            assert_eq!(pick(&rows, 2, &order), ["d1:1", "d2:1"], "{order:?}");
+            assert_eq!(pick(&rows, 2, &order), ["d2:1", "d1:1"], "{order:?}");
         }
     }
 }

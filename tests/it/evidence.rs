@@ -30,6 +30,7 @@ fn run_configured(
             progress: Progress::hidden(),
             model_dir: Some(model.to_path_buf()),
             write_embeddings: true,
+            append: false,
         },
     )
     .unwrap_or_else(|e| panic!("run failed: {e}"))

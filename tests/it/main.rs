@@ -1,6 +1,7 @@
 //! Integration tests: fixture files shaped like real exports, the bundled sample data, and
 //! the command-line binary. One test binary keeps link time down.
 
+mod chunks;
 mod cli;
 mod crash;
 mod evidence;
@@ -35,6 +36,7 @@ pub fn run_into(inputs: &[PathBuf], out: &Path, cfg: &Config) -> palaute::RunSum
             progress: Progress::hidden(),
             model_dir: None,
             write_embeddings: false,
+            append: false,
         },
     )
     .unwrap_or_else(|e| panic!("run failed: {e}"))

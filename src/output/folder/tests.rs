@@ -76,6 +76,8 @@ fn a_journal_left_by_a_dead_run_is_finished_by_the_next_reader() {
         staging: ".palaute-staging-dead".into(),
         files: vec!["a.parquet".into(), "b.parquet".into(), MANIFEST.into()],
         remove: vec![],
+        parts: vec![],
+        drop_parts: vec![],
     };
     write_json_file(&dir.path().join(JOURNAL), &journal).unwrap();
     fs::rename(staging.join("a.parquet"), dir.path().join("a.parquet")).unwrap();
@@ -98,6 +100,23 @@ fn a_journal_that_points_outside_or_lost_its_files_is_not_followed() {
             "../{}/keep.txt",
             victim.path().file_name().unwrap().to_string_lossy()
         )],
+        parts: vec![],
+        drop_parts: vec![],
+    };
+    write_json_file(&dir.path().join(JOURNAL), &hostile).unwrap();
+    let err = verify(dir.path()).err().unwrap().to_string();
+    assert!(err.contains("outside the output folder"), "{err}");
+    assert!(victim.path().join("keep.txt").exists());
+    // Part folders to drop are names inside parts/ too, never paths.
+    let hostile = Journal {
+        staging: ".palaute-staging-x".into(),
+        files: vec![MANIFEST.into()],
+        remove: vec![],
+        parts: vec![],
+        drop_parts: vec![format!(
+            "../../{}",
+            victim.path().file_name().unwrap().to_string_lossy()
+        )],
     };
     write_json_file(&dir.path().join(JOURNAL), &hostile).unwrap();
     let err = verify(dir.path()).err().unwrap().to_string();
@@ -108,6 +127,8 @@ fn a_journal_that_points_outside_or_lost_its_files_is_not_followed() {
         staging: ".palaute-staging-y".into(),
         files: vec!["a.parquet".into(), MANIFEST.into()],
         remove: vec![],
+        parts: vec![],
+        drop_parts: vec![],
     };
     write_json_file(&dir.path().join(JOURNAL), &lost).unwrap();
     let err = Writer::begin(dir.path()).err().unwrap().to_string();

@@ -1,0 +1,208 @@
+//! A run is a stream of chunks merged at the end: the tables do not depend on the chunk size,
+//! `palaute merge` rebuilds them from the parts, and `--append` adds a new export to an
+//! output folder as if both had been read in one run. Exercised without the real model (the
+//! ingest half, and the whole evidence path on the tiny random-weight encoder).
+
+use std::path::{Path, PathBuf};
+
+use palaute::model::tiny::{write_tiny_model, TinyArch, TinySpec};
+use palaute::progress::Progress;
+use palaute::{Config, RunOptions};
+
+use super::{ingest_only, read, repo, strings};
+
+fn run(cfg: &Config, inputs: &[PathBuf], out: &Path, model: Option<&Path>, append: bool) {
+    palaute::run(
+        cfg,
+        &RunOptions {
+            inputs: inputs.to_vec(),
+            out: out.to_path_buf(),
+            progress: Progress::hidden(),
+            model_dir: model.map(Path::to_path_buf),
+            write_embeddings: false,
+            append,
+        },
+    )
+    .unwrap_or_else(|e| panic!("run failed: {e}"));
+}
+
+/// The Parquet tables of an output folder, by name, as bytes.
+fn tables(out: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut t: Vec<(String, Vec<u8>)> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .map(|p| {
+            (
+                p.file_name().unwrap().to_string_lossy().into_owned(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect();
+    t.sort();
+    t
+}
+
+fn assert_same_tables(a: &Path, b: &Path) {
+    let (ta, tb) = (tables(a), tables(b));
+    let names = |t: &[(String, Vec<u8>)]| t.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&ta), names(&tb));
+    for ((name, x), (_, y)) in ta.iter().zip(&tb) {
+        assert!(
+            x == y,
+            "{name} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+fn tiny_model(dir: &Path) -> PathBuf {
+    let m = dir.join("tiny-model");
+    write_tiny_model(&m, &TinySpec::new(TinyArch::XlmRoberta)).unwrap();
+    m
+}
+
+fn with_chunks(mut cfg: Config, n: usize) -> Config {
+    cfg.run.chunk_documents = n;
+    cfg
+}
+
+#[test]
+fn chunk_size_does_not_change_the_tables_of_the_sample_data_and_fixtures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let inputs = [repo().join("data"), repo().join("tests/fixtures")];
+    let (one, small) = (tmp.path().join("one"), tmp.path().join("small"));
+    run(
+        &with_chunks(ingest_only(), 100_000),
+        &inputs,
+        &one,
+        None,
+        false,
+    );
+    run(&with_chunks(ingest_only(), 3), &inputs, &small, None, false);
+    assert!(read(&one, "documents").height() > 300);
+    assert_same_tables(&one, &small);
+}
+
+/// The default run on every machine: tiny encoder → heads trained from the shipped examples
+/// → classify → discover → analyze → output → report, in chunks of 5 documents and in one.
+#[test]
+fn the_evidence_path_runs_on_the_tiny_model_whatever_the_chunks() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::env::set_var("PALAUTE_CACHE", tmp.path().join("cache"));
+    let model = tiny_model(tmp.path());
+    let inputs = [
+        repo().join("data/fi_nps_qualtrics.csv"),
+        repo().join("data/sv_interview_zoom.srt"),
+    ];
+    let mut cfg = Config::default();
+    cfg.classify.require_model = true;
+    let (one, small) = (tmp.path().join("one"), tmp.path().join("small"));
+    run(
+        &with_chunks(cfg.clone(), 100_000),
+        &inputs,
+        &one,
+        Some(&model),
+        false,
+    );
+    run(
+        &with_chunks(cfg.clone(), 5),
+        &inputs,
+        &small,
+        Some(&model),
+        false,
+    );
+    assert_same_tables(&one, &small);
+
+    // Every evidence table is there, and every quote is a segment of the segments table.
+    for t in ["themes", "theme_stage", "drivers", "quotes", "trends"] {
+        assert!(one.join(format!("{t}.parquet")).exists(), "{t}");
+    }
+    let segments = read(&one, "segments");
+    assert!(strings(&segments, "sentiment").iter().all(|s| s.is_some()));
+    let ids: std::collections::HashSet<Option<String>> =
+        strings(&segments, "segment_id").into_iter().collect();
+    let quotes = read(&one, "quotes");
+    assert!(quotes.height() > 0);
+    for q in strings(&quotes, "segment_id") {
+        assert!(ids.contains(&q), "quote {q:?} is not a segment");
+    }
+    assert!(one.join("report.html").exists());
+
+    // `palaute merge` rebuilds the same tables from the parts.
+    palaute::pipeline::merge(&cfg, &small, Progress::hidden()).unwrap();
+    assert_same_tables(&one, &small);
+}
+
+/// Splits a survey export into two months' files with the same header.
+fn split_export(dir: &Path) -> (PathBuf, PathBuf) {
+    let text = std::fs::read_to_string(repo().join("data/en_nps_surveymonkey.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // SurveyMonkey: two header rows.
+    let (head, rows) = lines.split_at(2);
+    let half = rows.len() / 2;
+    let write = |name: &str, part: &[&str]| {
+        let p = dir.join(name);
+        let body: Vec<&str> = head.iter().chain(part).copied().collect();
+        std::fs::write(&p, body.join("\n") + "\n").unwrap();
+        p
+    };
+    (
+        write("2026-01.csv", &rows[..half]),
+        write("2026-02.csv", &rows[half..]),
+    )
+}
+
+#[test]
+fn appending_february_to_january_gives_the_tables_of_one_run_over_both() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::env::set_var("PALAUTE_CACHE", tmp.path().join("cache"));
+    let model = tiny_model(tmp.path());
+    let inputs = tmp.path().join("inputs");
+    std::fs::create_dir_all(&inputs).unwrap();
+    let (jan, feb) = split_export(&inputs);
+    let cfg = Config::default();
+    let (both, appended) = (tmp.path().join("both"), tmp.path().join("appended"));
+    run(
+        &cfg,
+        &[jan.clone(), feb.clone()],
+        &both,
+        Some(&model),
+        false,
+    );
+    run(&cfg, &[jan.clone()], &appended, Some(&model), false);
+    run(&cfg, &[feb.clone()], &appended, Some(&model), true);
+    assert_same_tables(&both, &appended);
+    // Appending an input already there changes nothing (skipped by sha256).
+    run(&cfg, &[jan.clone()], &appended, Some(&model), true);
+    assert_same_tables(&both, &appended);
+    let runjson: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(appended.join("run.json")).unwrap()).unwrap();
+    assert_eq!(runjson["counts"]["skipped_files"], 1);
+    assert_eq!(runjson["counts"]["files"], 2);
+
+    // Other settings: refused, naming what differs; the folder is left as it was.
+    let mut other = cfg.clone();
+    other.segment.max_chars = 99;
+    let err = palaute::run(
+        &other,
+        &RunOptions {
+            inputs: vec![feb],
+            out: appended.clone(),
+            progress: Progress::hidden(),
+            model_dir: Some(model.clone()),
+            write_embeddings: false,
+            append: true,
+        },
+    )
+    .err()
+    .expect("appending with other settings must fail");
+    assert!(err.to_string().contains("segment"), "{err}");
+    assert_same_tables(&both, &appended);
+
+    // A run without --append replaces the folder's inputs, parts included.
+    run(&cfg, &[jan], &appended, Some(&model), false);
+    let parts = std::fs::read_dir(appended.join("parts")).unwrap().count();
+    assert_eq!(parts, 1);
+}
