@@ -125,7 +125,7 @@ impl ChunkClassifier {
 
     /// For run.json: encoder statistics over the run's chunks.
     pub fn encoder_report(&self) -> Value {
-        let stats = self.stats.lock().map(|s| s.clone()).unwrap_or_default();
+        let stats = self.stats.lock().map(|s| *s).unwrap_or_default();
         json!({
             "texts": stats.texts,
             "unique_texts": stats.unique_texts,

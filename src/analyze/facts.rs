@@ -79,11 +79,8 @@ impl Fact {
     /// The groups this segment belongs to: each of its themes, and each theme × its stage.
     pub fn groups(&self) -> impl Iterator<Item = Group> + '_ {
         self.themes.iter().flat_map(move |&t| {
-            std::iter::once(Group::Theme(t as usize)).chain(
-                self.stage
-                    .map(|s| Group::Cell(t as usize, s as usize))
-                    .into_iter(),
-            )
+            std::iter::once(Group::Theme(t as usize))
+                .chain(self.stage.map(|s| Group::Cell(t as usize, s as usize)))
         })
     }
 }
