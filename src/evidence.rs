@@ -51,6 +51,19 @@ pub fn embed_all(
     Ok((out, stats))
 }
 
+/// Embeddings of `texts` as classifier features, in encoder calls of bounded size.
+pub fn embed_texts(encoder: &dyn TextEncoder, texts: &[&str]) -> crate::model::Result<Embeddings> {
+    let mut out = Embeddings {
+        dim: encoder.dim(),
+        data: Vec::with_capacity(texts.len() * encoder.dim()),
+    };
+    for chunk in texts.chunks(EMBED_CHUNK) {
+        out.data
+            .extend_from_slice(&encoder.embed(chunk, crate::classify::FEATURES)?.data);
+    }
+    Ok(out)
+}
+
 impl ChunkClassifier {
     pub fn prepare(
         cfg: &Config,

@@ -25,31 +25,30 @@ impl Progress {
     /// One bar for a whole run: input bytes read (for the ETA), with the documents done and
     /// their rate as the message.
     pub fn run_bar(&self, total_bytes: u64) -> ProgressBar {
-        if !self.enabled {
-            return ProgressBar::with_draw_target(Some(total_bytes), ProgressDrawTarget::hidden());
-        }
-        let bar = ProgressBar::new(total_bytes);
-        let style = ProgressStyle::with_template(
+        self.styled(
+            total_bytes,
             "{msg:>20} [{bar:30}] {binary_bytes}/{binary_total_bytes} {binary_bytes_per_sec} ETA {eta}",
         )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
-        bar.set_style(style);
-        bar
     }
 
     pub fn bar(&self, len: u64, what: &str) -> ProgressBar {
+        let bar = self.styled(
+            len,
+            "{msg:>10} [{bar:30}] {human_pos}/{human_len} {per_sec} ETA {eta}",
+        );
+        bar.set_message(what.to_string());
+        bar
+    }
+
+    fn styled(&self, len: u64, template: &str) -> ProgressBar {
         if !self.enabled {
             return ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::hidden());
         }
         let bar = ProgressBar::new(len);
-        let style = ProgressStyle::with_template(
-            "{msg:>10} [{bar:30}] {human_pos}/{human_len} {per_sec} ETA {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> ");
+        let style = ProgressStyle::with_template(template)
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> ");
         bar.set_style(style);
-        bar.set_message(what.to_string());
         bar
     }
 }

@@ -8,14 +8,16 @@ use std::path::Path;
 
 use super::codebook::Codebook;
 use super::head::{Inputs, LinearHead};
-use super::prototype::Prototypes;
+use super::prototype::{Prototypes, ZeroShotFit};
 use super::trainer::task_labels;
 use super::{train_head, training, ClassifyError};
 use crate::model::TextEncoder;
 
 pub enum Labeller {
     Head(LinearHead),
-    ZeroShot(Prototypes),
+    /// Prototypes, and what was fitted on the run's sample once it is known (a batch on its
+    /// own is used only where no fit is set: `palaute eval`).
+    ZeroShot(Prototypes, Option<ZeroShotFit>),
 }
 
 impl Labeller {
@@ -42,7 +44,10 @@ impl Labeller {
                 bare.join(", ")
             );
             let items: Vec<_> = cb.items.iter().filter(|i| labels.contains(&i.id)).collect();
-            return Ok(Labeller::ZeroShot(Prototypes::from_items(&items, encoder)?));
+            return Ok(Labeller::ZeroShot(
+                Prototypes::from_items(&items, encoder)?,
+                None,
+            ));
         }
         Ok(Labeller::Head(train_head(
             task, &rows, &labels, multi, encoder, cache,
@@ -52,7 +57,7 @@ impl Labeller {
     pub fn labels(&self) -> &[String] {
         match self {
             Labeller::Head(h) => &h.labels,
-            Labeller::ZeroShot(p) => &p.ids,
+            Labeller::ZeroShot(p, _) => &p.ids,
         }
     }
 
@@ -60,7 +65,7 @@ impl Labeller {
     pub fn multi_label(&self) -> bool {
         match self {
             Labeller::Head(h) => h.multi_label,
-            Labeller::ZeroShot(_) => false,
+            Labeller::ZeroShot(..) => false,
         }
     }
 
@@ -69,7 +74,7 @@ impl Labeller {
     pub fn threshold(&self, j: usize) -> f32 {
         match self {
             Labeller::Head(h) => h.thresholds.get(j).copied().unwrap_or(0.5),
-            Labeller::ZeroShot(p) => (2.0 / p.ids.len().max(1) as f32).min(0.5),
+            Labeller::ZeroShot(p, _) => (2.0 / p.ids.len().max(1) as f32).min(0.5),
         }
     }
 
@@ -78,14 +83,38 @@ impl Labeller {
     pub fn probs(&self, inputs: &Inputs) -> Vec<Vec<f32>> {
         match self {
             Labeller::Head(h) => h.predict(inputs),
-            Labeller::ZeroShot(p) => p.zero_shot(inputs.emb, inputs.langs),
+            Labeller::ZeroShot(_, Some(fit)) => fit.probs(inputs.emb, inputs.langs),
+            Labeller::ZeroShot(p, None) => p.zero_shot(inputs.emb, inputs.langs),
+        }
+    }
+
+    /// Fits the zero-shot state on a sample (`inputs`); `None` for a trained head.
+    pub fn fit(&self, inputs: &Inputs) -> Option<ZeroShotFit> {
+        match self {
+            Labeller::ZeroShot(p, _) => Some(p.fit(inputs.emb, inputs.langs)),
+            Labeller::Head(_) => None,
+        }
+    }
+
+    /// Uses `fit` for every later batch. Refused when it is for other labels.
+    pub fn set_fit(&mut self, fit: ZeroShotFit) -> Result<(), String> {
+        match self {
+            Labeller::ZeroShot(p, slot) if p.ids == fit.prototypes.ids => {
+                *slot = Some(fit);
+                Ok(())
+            }
+            Labeller::ZeroShot(p, _) => Err(format!(
+                "fitted for labels {:?}, the codebook has {:?}",
+                fit.prototypes.ids, p.ids
+            )),
+            Labeller::Head(_) => Err("the task has a trained head, not zero-shot".into()),
         }
     }
 
     pub fn head(&self) -> Option<&LinearHead> {
         match self {
             Labeller::Head(h) => Some(h),
-            Labeller::ZeroShot(_) => None,
+            Labeller::ZeroShot(..) => None,
         }
     }
 }

@@ -60,6 +60,14 @@ pub struct SegmentLabels {
     pub stated_reason: bool,
 }
 
+/// What the zero-shot tasks took from the run's sample: saved as `zero_shot.json` in the
+/// output folder, its sha256 in run.json and in the parts' settings.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ZeroShotArtifact {
+    pub themes: Option<prototype::ZeroShotFit>,
+    pub stages: Option<prototype::ZeroShotFit>,
+}
+
 pub struct Classifier {
     pub cfg: ClassifyConfig,
     pub themes: Codebook,
@@ -394,6 +402,39 @@ impl Classifier {
             .chain(self.theme_model.head())
             .chain(self.stage_model.head())
             .collect()
+    }
+
+    /// Fits the zero-shot tasks' centring and prototypes on a sample of the run (`emb`,
+    /// `texts`, `langs` aligned); nothing for tasks with trained heads.
+    pub fn fit_zero_shot(
+        &self,
+        emb: &Embeddings,
+        texts: &[&str],
+        langs: &[&str],
+    ) -> ZeroShotArtifact {
+        let inputs = Inputs { emb, texts, langs };
+        ZeroShotArtifact {
+            themes: self.theme_model.fit(&inputs),
+            stages: self.stage_model.fit(&inputs),
+        }
+    }
+
+    /// Labels every later chunk with `fit` (from [`fit_zero_shot`](Self::fit_zero_shot), or
+    /// an earlier run's artifact when appending).
+    pub fn set_zero_shot(&mut self, fit: ZeroShotArtifact) -> Result<(), ClassifyError> {
+        let bad = |task: &str, e: String| {
+            ClassifyError::Config(Error::Config {
+                path: "zero_shot.json".into(),
+                message: format!("{task}: {e}"),
+            })
+        };
+        if let Some(f) = fit.themes {
+            self.theme_model.set_fit(f).map_err(|e| bad("themes", e))?;
+        }
+        if let Some(f) = fit.stages {
+            self.stage_model.set_fit(f).map_err(|e| bad("stages", e))?;
+        }
+        Ok(())
     }
 
     /// Tasks assigned zero-shot because their codebook has items without examples.

@@ -9,10 +9,14 @@
 //! centres the batch by language and then refines the prototypes on the batch itself
 //! (transductive, k-means style), keeping each anchored half-way to its names.
 
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
 use super::codebook::{Codebook, Item};
 use crate::model::{dot, softmax, Embeddings, InputKind, Result, TextEncoder};
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Prototypes {
     pub ids: Vec<String>,
     vectors: Vec<Vec<f32>>,
@@ -227,27 +231,103 @@ pub fn center_by_language(emb: &Embeddings, langs: &[&str]) -> Embeddings {
     }
     let mut data = Vec::with_capacity(emb.data.len());
     for (i, m) in moments_of_row.iter().enumerate() {
-        let mut row: Vec<f32> = emb
-            .row(i)
-            .iter()
-            .zip(&m.mean)
-            .zip(&m.inv_std)
-            .map(|((v, mean), s)| (v - mean) * s)
-            .collect();
-        let n = row.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-9);
-        row.iter_mut().for_each(|v| *v /= n);
-        data.extend(row);
+        data.extend(m.standardise(emb.row(i)));
     }
     Embeddings { dim: emb.dim, data }
 }
 
+/// What zero-shot labelling takes from data, fitted once on a deterministic sample of a run
+/// (see `pipeline`) and applied to every chunk, so a segment's probabilities do not depend on
+/// the rows it came with: each language's moments (and all rows', for languages too rare in
+/// the sample) and the prototypes refined on the centred sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZeroShotFit {
+    /// `None` when the sample was too small to centre (then rows are used as they are).
+    pub global: Option<Moments>,
+    pub langs: BTreeMap<String, Moments>,
+    pub prototypes: Prototypes,
+}
+
+impl Prototypes {
+    /// Fits centring and refinement on `emb` (rows in `langs`), as [`zero_shot`](Self::zero_shot)
+    /// would on that batch.
+    pub fn fit(&self, emb: &Embeddings, langs: &[&str]) -> ZeroShotFit {
+        let all: Vec<usize> = (0..emb.len()).collect();
+        let (global, by_lang) = if all.len() < MIN_ROWS_TO_CENTER {
+            (None, BTreeMap::new())
+        } else {
+            let mut idx: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+            for (i, l) in langs.iter().enumerate().take(emb.len()) {
+                idx.entry(l).or_default().push(i);
+            }
+            let per_lang = idx
+                .into_iter()
+                .filter(|(_, rows)| rows.len() >= MIN_ROWS_TO_CENTER)
+                .map(|(l, rows)| (l.to_string(), Moments::of(emb, &rows)))
+                .collect();
+            (Some(Moments::of(emb, &all)), per_lang)
+        };
+        let mut fit = ZeroShotFit {
+            global,
+            langs: by_lang,
+            prototypes: self.clone(),
+        };
+        fit.prototypes = self.refine(&fit.center(emb, langs));
+        fit
+    }
+}
+
+impl ZeroShotFit {
+    /// Rows standardised by their language's moments (else all rows'), renormalised.
+    fn center(&self, emb: &Embeddings, langs: &[&str]) -> Embeddings {
+        let Some(global) = &self.global else {
+            return emb.clone();
+        };
+        let mut data = Vec::with_capacity(emb.data.len());
+        for i in 0..emb.len() {
+            let m = langs
+                .get(i)
+                .and_then(|l| self.langs.get(*l))
+                .unwrap_or(global);
+            data.extend(m.standardise(emb.row(i)));
+        }
+        Embeddings { dim: emb.dim, data }
+    }
+
+    /// Class probabilities of each row, independent of the other rows.
+    pub fn probs(&self, emb: &Embeddings, langs: &[&str]) -> Vec<Vec<f32>> {
+        self.prototypes
+            .scores(&self.center(emb, langs))
+            .into_iter()
+            .map(|mut s| {
+                softmax(&mut s, TEMPERATURE);
+                s
+            })
+            .collect()
+    }
+}
+
 /// Per-dimension mean and inverse standard deviation of some rows.
-struct Moments {
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Moments {
     mean: Vec<f32>,
     inv_std: Vec<f32>,
 }
 
 impl Moments {
+    /// `row` centred and scaled, then renormalised to unit length.
+    fn standardise(&self, row: &[f32]) -> Vec<f32> {
+        let mut out: Vec<f32> = row
+            .iter()
+            .zip(&self.mean)
+            .zip(&self.inv_std)
+            .map(|((v, mean), s)| (v - mean) * s)
+            .collect();
+        let n = out.iter().map(|v| v * v).sum::<f32>().sqrt().max(1e-9);
+        out.iter_mut().for_each(|v| *v /= n);
+        out
+    }
+
     fn of(emb: &Embeddings, idx: &[usize]) -> Moments {
         let d = emb.dim;
         let n = idx.len().max(1) as f64;

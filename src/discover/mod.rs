@@ -154,21 +154,6 @@ fn prepare<'a>(items: &[Item<'a>]) -> Prepared<'a> {
     }
 }
 
-/// FNV-1a, then MurmurHash3's 64-bit finaliser: stable across platforms and releases, unlike
-/// `std`'s hasher, so the sample a large run clusters is the same everywhere. The finaliser
-/// matters: FNV alone barely changes its high bits for ids that differ only at the end
-/// ("r-101", "r-102"), so sorting by it would sample runs of consecutive ids.
-fn id_hash(id: &str) -> u64 {
-    let mut h = id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    });
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    h ^ (h >> 33)
-}
-
 /// Positions (into `Prepared`) of the points to cluster, ascending, and of the rest.
 fn sample(items: &[Item], p: &Prepared, max_points: usize) -> (Vec<usize>, Vec<usize>) {
     let n = p.order.len();
@@ -177,7 +162,7 @@ fn sample(items: &[Item], p: &Prepared, max_points: usize) -> (Vec<usize>, Vec<u
     }
     let mut ranked: Vec<usize> = (0..n).collect();
     // Positions are already in id order, so they break hash ties by id.
-    ranked.sort_by_key(|&pos| (id_hash(items[p.order[pos]].id), pos));
+    ranked.sort_by_key(|&pos| (crate::util::stable_hash(items[p.order[pos]].id), pos));
     let (chosen, rest) = ranked.split_at(max_points);
     let (mut chosen, mut rest) = (chosen.to_vec(), rest.to_vec());
     chosen.sort_unstable();

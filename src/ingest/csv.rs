@@ -85,6 +85,23 @@ fn reader(delimiter: u8, bytes: &[u8]) -> csv::Reader<&[u8]> {
 }
 
 pub fn parse(text: &str, delimiter: u8) -> Parsed {
+    let mut rows = Vec::new();
+    let rejects = parse_with(text, delimiter, &mut |r| {
+        rows.push(r);
+        Ok(())
+    })
+    .unwrap_or_default();
+    Parsed { rows, rejects }
+}
+
+/// Parses `text` record by record, handing each good record to `on_row` as it is read (so a
+/// large file is never held as rows); stops at the first error `on_row` returns. Returns the
+/// broken records.
+pub fn parse_with(
+    text: &str,
+    delimiter: u8,
+    on_row: &mut dyn FnMut(RawRow) -> Result<(), String>,
+) -> Result<Vec<RowReject>, String> {
     let mut out = Parsed {
         rows: Vec::new(),
         rejects: Vec::new(),
@@ -125,7 +142,7 @@ pub fn parse(text: &str, delimiter: u8) -> Parsed {
                 .collect();
             let expected = *width.get_or_insert(cells.len());
             if cells.len() == expected && (!multi_line || strictly_quoted(body, delimiter)) {
-                out.rows.push(RawRow { line, cells });
+                on_row(RawRow { line, cells })?;
                 continue;
             }
             let line_end = bytes[start_byte..]
@@ -163,7 +180,7 @@ pub fn parse(text: &str, delimiter: u8) -> Parsed {
             out.rejects.push((line, reason, raw));
         }
     }
-    out
+    Ok(out.rejects)
 }
 
 /// 1-based line numbers of increasing byte offsets, counted incrementally.

@@ -58,6 +58,20 @@ pub struct Input<'a> {
 pub trait Reader: Sync {
     fn format(&self) -> &'static str;
     fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String>;
+
+    /// Like [`read`](Self::read), handing documents to `emit` in batches as they are read;
+    /// the returned `Parsed` has no documents. Readers of formats that can be large override
+    /// it to stream; the others hand over everything at the end.
+    fn read_into(
+        &self,
+        input: &Input,
+        cfg: &Config,
+        emit: &mut dyn FnMut(Vec<Document>),
+    ) -> Result<Parsed, String> {
+        let mut parsed = self.read(input, cfg)?;
+        emit(std::mem::take(&mut parsed.documents));
+        Ok(parsed)
+    }
 }
 
 pub struct DelimitedReader;
@@ -114,6 +128,23 @@ fn looks_tabular(text: &str) -> bool {
 
 /// Read one file completely. Never fails: problems become rejects.
 pub fn read_file(path: &Path, source: &str, cfg: &Config) -> FileResult {
+    let mut documents = Vec::new();
+    let mut r = read_file_into(path, source, cfg, &mut |d| documents.extend(d));
+    if !r.failed {
+        r.parsed.documents = documents;
+    }
+    r
+}
+
+/// Read one file, handing its documents to `emit` in batches as they are read (streaming
+/// readers) or all at the end. Never fails: problems become rejects. When the result is
+/// `failed` (a whole-file reject), documents already emitted must be discarded.
+pub fn read_file_into(
+    path: &Path,
+    source: &str,
+    cfg: &Config,
+    emit: &mut dyn FnMut(Vec<Document>),
+) -> FileResult {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {
@@ -147,14 +178,15 @@ pub fn read_file(path: &Path, source: &str, cfg: &Config) -> FileResult {
     };
     // A reader (or a library under it: Polars panics on some corrupt Parquet metadata, found
     // by tests/it/fuzz.rs) that panics costs its file, not the run.
-    let outcome =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| reader.read(&input, cfg)))
-            .unwrap_or_else(|_| {
-                Err(format!(
-                    "the file is corrupt: the {} reader failed on it",
-                    reader.format()
-                ))
-            });
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        reader.read_into(&input, cfg, emit)
+    }))
+    .unwrap_or_else(|_| {
+        Err(format!(
+            "the file is corrupt: the {} reader failed on it",
+            reader.format()
+        ))
+    });
     match outcome {
         Ok(parsed) => FileResult {
             source: source.to_string(),
@@ -162,6 +194,7 @@ pub fn read_file(path: &Path, source: &str, cfg: &Config) -> FileResult {
             bytes: size,
             format: reader.format(),
             parsed,
+            failed: false,
         },
         Err(reason) => FileResult::failed(source, sha256, size, reader.format(), reason),
     }
@@ -175,6 +208,8 @@ pub struct FileResult {
     pub bytes: u64,
     pub format: &'static str,
     pub parsed: Parsed,
+    /// The whole file was rejected: nothing of it is in the outputs.
+    pub failed: bool,
 }
 
 impl FileResult {
@@ -194,6 +229,7 @@ impl FileResult {
                 rejects: vec![Reject::file(source, reason)],
                 ..Parsed::default()
             },
+            failed: true,
         }
     }
 }
@@ -213,19 +249,28 @@ fn row_rejects(source: &str, raw: Vec<RowReject>) -> Vec<Reject> {
 fn finish_table(
     input: &Input,
     rows: Vec<RawRow>,
-    mut rejects: Vec<Reject>,
+    rejects: Vec<Reject>,
     detail: FileDetail,
     cfg: &Config,
 ) -> Result<Parsed, String> {
     if rows.len() <= 1 && rejects.is_empty() {
         return Err("no data rows (header only)".into());
     }
-    let mut outcome = table::build(input.source, rows, &cfg.ingest.columns)?;
-    // Records the parser already rejected never reached the table but were rows of the file.
+    let outcome = table::build(input.source, rows, &cfg.ingest.columns)?;
+    Ok(table_parsed(outcome, rejects, detail))
+}
+
+/// A table's outcome with the records its parser already rejected (they never reached the
+/// table but were rows of the file).
+fn table_parsed(
+    mut outcome: table::TableOutcome,
+    mut rejects: Vec<Reject>,
+    detail: FileDetail,
+) -> Parsed {
     let rows = outcome.rows + rejects.len();
     rejects.append(&mut outcome.rejects);
     rejects.sort_by_key(|r| r.line);
-    Ok(Parsed {
+    Parsed {
         rows,
         documents: outcome.documents,
         rejects,
@@ -233,7 +278,7 @@ fn finish_table(
             layout: Some(outcome.layout),
             ..detail
         },
-    })
+    }
 }
 
 impl Reader for DelimitedReader {
@@ -241,20 +286,48 @@ impl Reader for DelimitedReader {
         "delimited"
     }
     fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
+        let mut documents = Vec::new();
+        let parsed = self.read_into(input, cfg, &mut |d| documents.extend(d))?;
+        Ok(Parsed {
+            documents,
+            ..parsed
+        })
+    }
+
+    /// Records go to the table one by one: the decoded text and one batch of documents are
+    /// what a file of any size costs.
+    fn read_into(
+        &self,
+        input: &Input,
+        cfg: &Config,
+        emit: &mut dyn FnMut(Vec<Document>),
+    ) -> Result<Parsed, String> {
         let decoded = decode_text(input, cfg)?;
         let text = csv::lone_cr_to_lf(&decoded.text);
         let delimiter = cfg
             .ingest
             .delimiter
             .map_or_else(|| csv::sniff(&text), |c| c as u8);
-        let parsed = csv::parse(&text, delimiter);
-        let rejects = row_rejects(input.source, parsed.rejects);
+        let mut table = table::TableStream::new(input.source, &cfg.ingest.columns);
+        let mut records = 0usize;
+        let broken = csv::parse_with(&text, delimiter, &mut |row| {
+            records += 1;
+            table.push(row, emit)
+        })?;
+        if records <= 1 && broken.is_empty() {
+            return Err("no data rows (header only)".into());
+        }
         let detail = FileDetail {
             encoding: Some(decoded.encoding),
             delimiter: Some(csv::delimiter_name(delimiter)),
             ..FileDetail::default()
         };
-        finish_table(input, parsed.rows, rejects, detail, cfg)
+        let outcome = table.finish(emit)?;
+        Ok(table_parsed(
+            outcome,
+            row_rejects(input.source, broken),
+            detail,
+        ))
     }
 }
 

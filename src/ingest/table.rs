@@ -50,13 +50,145 @@ const SURVEYMONKEY_ROW2: &[&str] = &[
     "responses",
 ];
 
-/// `rows` starts with the header row. `whole_file_reject` is returned when the table has no
-/// usable open-text column.
+/// Data rows the column roles are detected from. A table is read as a stream: roles come from
+/// its first rows (all of a smaller table), and every later row is turned into documents as
+/// it arrives, so a file of millions of rows is never held as rows.
+pub const SAMPLE_ROWS: usize = 10_000;
+
+/// Documents handed on at once while streaming.
+const BATCH: usize = 1024;
+
+/// What the header rows and the sample decided.
+struct Ready {
+    headers: Vec<String>,
+    questions: Vec<Option<String>>,
+    roles: Roles,
+    layout: Layout,
+}
+
+/// A table read row by row: [`push`](Self::push) each physical row (header rows first), then
+/// [`finish`](Self::finish). Documents go to `emit` in batches as soon as the roles are known.
+pub struct TableStream<'a> {
+    source: &'a str,
+    ov: &'a ColumnOverrides,
+    /// Header rows and the sample, until the roles are known.
+    pending: Vec<RawRow>,
+    ready: Option<Ready>,
+    seen_ids: HashMap<String, usize>,
+    batch: Vec<Document>,
+    rejects: Vec<Reject>,
+    rows: usize,
+}
+
+impl<'a> TableStream<'a> {
+    pub fn new(source: &'a str, ov: &'a ColumnOverrides) -> Self {
+        TableStream {
+            source,
+            ov,
+            pending: Vec::new(),
+            ready: None,
+            seen_ids: HashMap::new(),
+            batch: Vec::new(),
+            rejects: Vec::new(),
+            rows: 0,
+        }
+    }
+
+    /// Errors only when the roles cannot be decided (no open-text column): the whole file.
+    pub fn push(&mut self, row: RawRow, emit: &mut dyn FnMut(Vec<Document>)) -> Result<(), String> {
+        if self.ready.is_none() {
+            self.pending.push(row);
+            // Header rows (at most 3) plus the sample.
+            if self.pending.len() > SAMPLE_ROWS + 3 {
+                self.decide(emit)?;
+            }
+            return Ok(());
+        }
+        self.row(&row, emit);
+        Ok(())
+    }
+
+    fn decide(&mut self, emit: &mut dyn FnMut(Vec<Document>)) -> Result<(), String> {
+        let (ready, rows) = prepare(std::mem::take(&mut self.pending), self.ov)?;
+        self.ready = Some(ready);
+        for row in rows {
+            self.row(&row, emit);
+        }
+        Ok(())
+    }
+
+    fn row(&mut self, row: &RawRow, emit: &mut dyn FnMut(Vec<Document>)) {
+        let Some(r) = &self.ready else { return };
+        self.rows += 1;
+        let source = self.source;
+        match row_documents(
+            source,
+            row,
+            &r.headers,
+            &r.questions,
+            &r.roles,
+            &mut self.seen_ids,
+        ) {
+            Ok((docs, field_problems)) => {
+                self.batch.extend(docs);
+                for reason in field_problems {
+                    self.rejects
+                        .push(Reject::field(source, row.line, reason, &row_raw(row)));
+                }
+            }
+            Err(reason) => self
+                .rejects
+                .push(Reject::row(source, row.line, reason, &row_raw(row))),
+        }
+        if self.batch.len() >= BATCH {
+            emit(std::mem::take(&mut self.batch));
+        }
+    }
+
+    /// The rest of the documents to `emit`; the rows seen, rejects and layout.
+    pub fn finish(mut self, emit: &mut dyn FnMut(Vec<Document>)) -> Result<TableOutcome, String> {
+        if self.ready.is_none() {
+            if self.pending.is_empty() {
+                return Err("empty file (no header row)".into());
+            }
+            self.decide(emit)?;
+        }
+        if !self.batch.is_empty() {
+            emit(std::mem::take(&mut self.batch));
+        }
+        let layout = self.ready.map(|r| r.layout).unwrap_or_default();
+        Ok(TableOutcome {
+            documents: Vec::new(),
+            rejects: self.rejects,
+            rows: self.rows,
+            layout,
+        })
+    }
+}
+
+/// The whole table at once (XLSX, JSON Lines, Parquet, tests): `rows` starts with the header
+/// row. Errs, rejecting the whole file, when the table has no usable open-text column.
 pub fn build(
     source: &str,
-    mut rows: Vec<RawRow>,
+    rows: Vec<RawRow>,
     ov: &ColumnOverrides,
 ) -> Result<TableOutcome, String> {
+    let mut stream = TableStream::new(source, ov);
+    let mut documents = Vec::new();
+    let mut emit = |d: Vec<Document>| documents.extend(d);
+    for row in rows {
+        stream.push(row, &mut emit)?;
+    }
+    let outcome = stream.finish(&mut emit)?;
+    Ok(TableOutcome {
+        documents,
+        ..outcome
+    })
+}
+
+/// Recognises the export's header rows and detects the column roles from the sample: the
+/// header state and the data rows of `rows`.
+fn prepare(mut rows: Vec<RawRow>, ov: &ColumnOverrides) -> Result<(Ready, Vec<RawRow>), String> {
     if rows.is_empty() {
         return Err("empty file (no header row)".into());
     }
@@ -101,27 +233,13 @@ pub fn build(
             headers
         ));
     }
-    let mut out = TableOutcome {
-        rows: rows.len(),
+    let ready = Ready {
+        headers,
+        questions,
+        roles,
         layout,
-        ..TableOutcome::default()
     };
-    let mut seen_ids: HashMap<String, usize> = HashMap::new();
-    for row in &rows {
-        match row_documents(source, row, &headers, &questions, &roles, &mut seen_ids) {
-            Ok((docs, field_problems)) => {
-                out.documents.extend(docs);
-                for reason in field_problems {
-                    out.rejects
-                        .push(Reject::field(source, row.line, reason, &row_raw(row)));
-                }
-            }
-            Err(reason) => out
-                .rejects
-                .push(Reject::row(source, row.line, reason, &row_raw(row))),
-        }
-    }
-    Ok(out)
+    Ok((ready, rows))
 }
 
 fn header_names(cells: &[Cell]) -> Vec<String> {

@@ -45,41 +45,30 @@ pub fn dates(df: &DataFrame, name: &str) -> Result<Vec<Option<chrono::NaiveDate>
         .collect())
 }
 
-pub fn list_strs(df: &DataFrame, name: &str) -> Result<Vec<Vec<String>>, Error> {
+/// A list column, each row's values read by `values` (empty for a null row).
+fn lists<T>(
+    df: &DataFrame,
+    name: &str,
+    values: impl Fn(&Series) -> PolarsResult<Vec<T>>,
+) -> Result<Vec<Vec<T>>, Error> {
     let c = df.column(name).map_err(|e| err(name, e))?;
-    let mut out = Vec::with_capacity(df.height());
     let list = c.list().map_err(|e| err(name, e))?;
-    for i in 0..list.len() {
-        out.push(match list.get_as_series(i) {
-            Some(s) => s
-                .str()
-                .map_err(|e| err(name, e))?
-                .iter()
-                .flatten()
-                .map(String::from)
-                .collect(),
-            None => Vec::new(),
-        });
-    }
-    Ok(out)
+    (0..list.len())
+        .map(|i| match list.get_as_series(i) {
+            Some(s) => values(&s).map_err(|e| err(name, e)),
+            None => Ok(Vec::new()),
+        })
+        .collect()
+}
+
+pub fn list_strs(df: &DataFrame, name: &str) -> Result<Vec<Vec<String>>, Error> {
+    lists(df, name, |s| {
+        Ok(s.str()?.iter().flatten().map(String::from).collect())
+    })
 }
 
 pub fn list_f32s(df: &DataFrame, name: &str) -> Result<Vec<Vec<f32>>, Error> {
-    let c = df.column(name).map_err(|e| err(name, e))?;
-    let mut out = Vec::with_capacity(df.height());
-    let list = c.list().map_err(|e| err(name, e))?;
-    for i in 0..list.len() {
-        out.push(match list.get_as_series(i) {
-            Some(s) => s
-                .f32()
-                .map_err(|e| err(name, e))?
-                .iter()
-                .flatten()
-                .collect(),
-            None => Vec::new(),
-        });
-    }
-    Ok(out)
+    lists(df, name, |s| Ok(s.f32()?.iter().flatten().collect()))
 }
 
 /// The `embedding` column of an embeddings part as one row-major matrix and its width.

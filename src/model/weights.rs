@@ -10,7 +10,6 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::error::{ModelError, Result};
 
@@ -193,17 +192,7 @@ impl SafeTensors {
     }
 }
 
-/// Hex sha256 of a file, streamed so that hashing does not add to resident memory.
+/// Hex sha256 of a file (see [`crate::util::sha256_file`]).
 pub fn sha256_file(path: &Path) -> Result<String> {
-    let mut file = File::open(path).map_err(|e| ModelError::io(path, e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf).map_err(|e| ModelError::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(crate::util::hex(&hasher.finalize()))
+    crate::util::sha256_file(path).map_err(|e| ModelError::io(path, e))
 }

@@ -10,7 +10,6 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::error::Error;
 use crate::evidence::ChunkClassifier;
-use crate::ingest::FileResult;
 use crate::lang::{self, LanguageDetector, LinguaDetector};
 use crate::output::{documents_frame, rejects_frame, segments_frame, write_parquet};
 use crate::parts::{self, PartInfo, Table};
@@ -27,40 +26,109 @@ pub struct Stages<'a> {
     pub fingerprint: &'a str,
 }
 
-/// Writes the part of one input file under `root`; `done(documents)` after each chunk.
+/// Reads one input file and writes its part under `root`: the reader runs on its own thread
+/// and hands documents over a bounded channel, and every `chunk_documents` of them are
+/// processed and written at once, so a file of any size costs a few chunks of memory (plus
+/// its bytes, for the sha256 and the decoder). `done(documents)` after each chunk.
 pub fn write_part(
     st: &Stages,
-    file: FileResult,
-    input: serde_json::Value,
+    path: &Path,
+    source: &str,
     root: &Path,
     mut done: impl FnMut(usize),
 ) -> Result<PartInfo, Error> {
-    let dir = root.join(parts::key(&file.source, &file.sha256));
-    std::fs::create_dir_all(&dir).map_err(|e| Error::Io {
-        path: dir.clone(),
-        source: e,
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e| Error::Io { path: p, source: e }
+    };
+    // Chunks go to a folder named when the file's sha256 is known, at the end.
+    let tmp = root.join(format!(".reading-{}", parts::key(source, "")));
+    std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+    let size = st.cfg.run.chunk_documents.max(1);
+    let (mut chunks, mut documents, mut segments) = (0, 0, 0);
+    let mut failure: Option<Error> = None;
+    let mut pending: Vec<Document> = Vec::new();
+    let mut flush = |docs: &mut Vec<Document>, failure: &mut Option<Error>| {
+        if failure.is_some() || docs.is_empty() {
+            return;
+        }
+        match write_chunk(st, docs, &tmp, chunks) {
+            Ok(n) => {
+                segments += n;
+                chunks += 1;
+                documents += docs.len();
+                done(docs.len());
+            }
+            Err(e) => *failure = Some(e),
+        }
+    };
+    let file = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Document>>(2);
+        let cfg = st.cfg;
+        let reader = scope.spawn(move || {
+            crate::ingest::read_file_into(path, source, cfg, &mut |d| {
+                // A closed channel means the chunks failed; the reader just finishes.
+                let _ = tx.send(d);
+            })
+        });
+        for batch in rx {
+            pending.extend(batch);
+            while pending.len() >= size && failure.is_none() {
+                let mut chunk: Vec<Document> = pending.drain(..size).collect();
+                flush(&mut chunk, &mut failure);
+            }
+            if failure.is_some() {
+                pending.clear();
+            }
+        }
+        reader.join()
+    });
+    let file = file.map_err(|_| Error::Output {
+        path: path.to_path_buf(),
+        message: "the reader thread failed".into(),
     })?;
+    if !file.failed {
+        flush(&mut pending, &mut failure);
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
     let mut parsed = file.parsed;
+    if file.failed {
+        // Rejected as a whole after some documents were read (a reader that panicked
+        // mid-file): none of it may reach the outputs.
+        std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
+        std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
+        (chunks, documents, segments) = (0, 0, 0);
+    }
+    parsed.documents.clear();
     let out = |name: &Path, e: polars::prelude::PolarsError| Error::Output {
         path: name.to_path_buf(),
         message: e.to_string(),
     };
-    let rejects_path = dir.join(parts::REJECTS);
+    let rejects_path = tmp.join(parts::REJECTS);
     let mut rejects = rejects_frame(&parsed.rejects).map_err(|e| out(&rejects_path, e))?;
     write_parquet(&mut rejects, &rejects_path)?;
-    let size = st.cfg.run.chunk_documents.max(1);
-    let (mut chunks, mut segments) = (0, 0);
-    for (c, docs) in parsed.documents.chunks_mut(size).enumerate() {
-        segments += write_chunk(st, docs, &dir, c)?;
-        chunks += 1;
-        done(docs.len());
+    for rej in parsed.rejects.iter().filter(|x| x.line.is_none()) {
+        tracing::warn!("{}: {}", rej.source_file, rej.reason);
     }
+    let input = serde_json::to_value(super::InputReport {
+        path: file.source.clone(),
+        sha256: file.sha256.clone(),
+        bytes: file.bytes,
+        format: file.format,
+        detail: parsed.detail.clone(),
+        rows: parsed.rows,
+        documents,
+        rejects: parsed.rejects.len(),
+    })
+    .unwrap_or(serde_json::Value::Null);
     let info = PartInfo {
         source: file.source,
         sha256: file.sha256,
         chunks,
         rows: parsed.rows,
-        documents: parsed.documents.len(),
+        documents,
         segments,
         rejects: parsed.rejects.len(),
         classified: st.classifier.is_some(),
@@ -68,7 +136,12 @@ pub fn write_part(
         settings: st.settings.clone(),
         input,
     };
-    parts::write_info(&dir, &info)?;
+    parts::write_info(&tmp, &info)?;
+    let dir = root.join(parts::key(&info.source, &info.sha256));
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
+    }
+    std::fs::rename(&tmp, &dir).map_err(io(&tmp))?;
     Ok(info)
 }
 

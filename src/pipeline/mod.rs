@@ -4,6 +4,7 @@
 //! composed here from the configuration; each stage works on plain records.
 
 mod chunk;
+mod sample;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -205,9 +206,20 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
         return Err(Error::NoInputs(opts.inputs.clone()));
     }
     let t = Instant::now();
-    let (classifier, mut classification) = load_classifier(cfg, opts)?;
+    let (mut classifier, mut classification) = load_classifier(cfg, opts)?;
     timings.insert("load_models", t.elapsed().as_secs_f64());
-    let settings = settings(cfg, classifier.as_ref());
+    let t = Instant::now();
+    let zero_shot = match classifier.as_mut() {
+        Some(c) if !c.classifier.zero_shot_tasks().is_empty() => Some(zero_shot_fit(
+            cfg, opts, &detector, &segmenter, &files, c, &stage,
+        )?),
+        _ => None,
+    };
+    if zero_shot.is_some() {
+        timings.insert("zero_shot_fit", t.elapsed().as_secs_f64());
+    }
+    let mut settings = settings(cfg, classifier.as_ref());
+    settings["zero_shot_sha256"] = json!(zero_shot);
     let fingerprint = parts::fingerprint(&settings);
     let earlier = if opts.append {
         earlier_parts(&opts.out, &fingerprint, &settings)?
@@ -237,36 +249,27 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
     let (mut read, mut documents, mut skipped) = (0u64, 0usize, 0usize);
     for f in &files {
         let source = ingest::source_name(f);
-        let r = ingest::read_file(f, &source, cfg);
-        let bytes = r.bytes;
-        if known.contains(&(r.source.as_str(), r.sha256.as_str())) {
-            tracing::info!("{source}: already in the folder (same sha256); skipped");
-            skipped += 1;
-            read += bytes;
-            bar.set_position(read);
-            continue;
+        let bytes = f.metadata().map(|m| m.len()).unwrap_or(0);
+        if !known.is_empty() {
+            if let Ok(sha) = crate::util::sha256_file(f) {
+                if known.contains(&(source.as_str(), sha.as_str())) {
+                    tracing::info!("{source}: already in the folder (same sha256); skipped");
+                    skipped += 1;
+                    read += bytes;
+                    bar.set_position(read);
+                    continue;
+                }
+            }
         }
-        for rej in r.parsed.rejects.iter().filter(|x| x.line.is_none()) {
-            tracing::warn!("{}: {}", rej.source_file, rej.reason);
-        }
-        let input = serde_json::to_value(InputReport {
-            path: r.source.clone(),
-            sha256: r.sha256.clone(),
-            bytes: r.bytes,
-            format: r.format,
-            detail: r.parsed.detail.clone(),
-            rows: r.parsed.rows,
-            documents: r.parsed.documents.len(),
-            rejects: r.parsed.rejects.len(),
-        })
-        .unwrap_or(Value::Null);
-        let n_docs = r.parsed.documents.len().max(1) as u64;
         let mut done_docs = 0u64;
-        chunk::write_part(&stages, r, input, &staged_parts, |n| {
+        chunk::write_part(&stages, f, &source, &staged_parts, |n| {
             done_docs += n as u64;
             documents += n;
-            bar.set_position(read + bytes * done_docs / n_docs);
-            bar.set_message(format!("{documents} documents"));
+            // Documents per byte are not known ahead: the bar moves by chunks within a
+            // file, at most to the file's end.
+            bar.set_position(read + bytes.min(done_docs * 64));
+            let rate = documents as f64 / t.elapsed().as_secs_f64().max(1e-3);
+            bar.set_message(format!("{documents} docs {rate:.0}/s"));
         })?;
         read += bytes;
         bar.set_position(read);
@@ -290,6 +293,10 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
         merge_json(&mut classification, c.models());
         merge_json(&mut classification, merged.evidence.clone());
     }
+    if let Some(sha) = &zero_shot {
+        classification["zero_shot_fit"] =
+            json!({"file": ZERO_SHOT, "sha256": sha, "sample": sample::SAMPLE});
+    }
     let report = run_json(
         "run",
         cfg,
@@ -299,18 +306,59 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
         started,
         skipped,
     );
-    finish(
-        writer,
-        &opts.out,
-        cfg,
-        merged,
-        &report,
-        if opts.append {
-            Commit::Append
-        } else {
-            Commit::Replace
-        },
-    )
+    let extra: &[&str] = if zero_shot.is_some() {
+        &[ZERO_SHOT]
+    } else {
+        &[]
+    };
+    let mode = if opts.append {
+        Commit::Append
+    } else {
+        Commit::Replace
+    };
+    finish(writer, &opts.out, cfg, merged, &report, extra, mode)
+}
+
+/// The zero-shot fit of a run, beside its tables.
+pub const ZERO_SHOT: &str = "zero_shot.json";
+
+/// The zero-shot state for this run: an `--append` reuses the folder's (its parts were
+/// labelled with it), any other run fits it on the inputs' sample. Written to the staging
+/// folder; returns its sha256.
+#[allow(clippy::too_many_arguments)]
+fn zero_shot_fit(
+    cfg: &Config,
+    opts: &RunOptions,
+    detector: &LinguaDetector,
+    segmenter: &SentenceSegmenter,
+    files: &[PathBuf],
+    c: &mut ChunkClassifier,
+    stage: &Path,
+) -> Result<String, Error> {
+    let earlier = opts.out.join(ZERO_SHOT);
+    let text = if opts.append && earlier.exists() {
+        std::fs::read_to_string(&earlier).map_err(|e| Error::Io {
+            path: earlier.clone(),
+            source: e,
+        })?
+    } else {
+        let fit = sample::fit_zero_shot(cfg, detector, segmenter, files, c)?;
+        serde_json::to_string(&fit).map_err(|e| Error::Classify(e.to_string()))?
+    };
+    let fit: crate::classify::ZeroShotArtifact =
+        serde_json::from_str(&text).map_err(|e| Error::Config {
+            path: earlier.clone(),
+            message: e.to_string(),
+        })?;
+    c.classifier
+        .set_zero_shot(fit)
+        .map_err(|e| Error::Classify(e.to_string()))?;
+    output::write_atomic(&stage.join(ZERO_SHOT), |f| {
+        use std::io::Write;
+        f.write_all(text.as_bytes()).map_err(|e| e.to_string())
+    })?;
+    use sha2::Digest;
+    Ok(crate::util::hex(&sha2::Sha256::digest(text.as_bytes())))
 }
 
 /// Adds `extra`'s fields to `into` (both objects).
@@ -356,11 +404,13 @@ fn finish(
     cfg: &Config,
     merged: crate::merge::Merged,
     report: &Value,
+    extra: &[&str],
     mode: Commit,
 ) -> Result<RunSummary, Error> {
     let stage = writer.staging().to_path_buf();
     output::write_json(report, &stage.join("run.json"))?;
     let mut names = merged.files.clone();
+    names.extend(extra.iter().map(|n| n.to_string()));
     names.push("run.json".into());
     // The report is a view of the tables just written: failing to render it is worth a
     // warning, not a failed run whose tables are complete.
@@ -415,5 +465,15 @@ pub fn merge(cfg: &Config, out: &Path, progress: Progress) -> Result<RunSummary,
         merge_json(&mut classification, merged.evidence.clone());
     }
     let report = run_json("merge", cfg, &merged, classification, &timings, started, 0);
-    finish(writer, out, cfg, merged, &report, Commit::Append)
+    // The zero-shot fit the parts were labelled with stays with them.
+    let extra: &[&str] = if out.join(ZERO_SHOT).exists() {
+        std::fs::copy(out.join(ZERO_SHOT), stage.join(ZERO_SHOT)).map_err(|e| Error::Io {
+            path: out.join(ZERO_SHOT),
+            source: e,
+        })?;
+        &[ZERO_SHOT]
+    } else {
+        &[]
+    };
+    finish(writer, out, cfg, merged, &report, extra, Commit::Append)
 }

@@ -12,18 +12,7 @@ use palaute::{Config, RunOptions};
 use super::{ingest_only, read, repo, strings};
 
 fn run(cfg: &Config, inputs: &[PathBuf], out: &Path, model: Option<&Path>, append: bool) {
-    palaute::run(
-        cfg,
-        &RunOptions {
-            inputs: inputs.to_vec(),
-            out: out.to_path_buf(),
-            progress: Progress::hidden(),
-            model_dir: model.map(Path::to_path_buf),
-            write_embeddings: false,
-            append,
-        },
-    )
-    .unwrap_or_else(|e| panic!("run failed: {e}"));
+    super::run_with(cfg, inputs, out, model, append);
 }
 
 /// The Parquet tables of an output folder, by name, as bytes.
@@ -92,6 +81,66 @@ fn chunk_size_does_not_change_the_tables_of_the_sample_data_and_fixtures() {
 fn the_evidence_path_on_the_tiny_model() {
     chunks_do_not_change_the_evidence_tables();
     appending_february_to_january_gives_the_tables_of_one_run_over_both();
+    zero_shot_labels_are_fitted_once_and_do_not_depend_on_the_chunks();
+}
+
+/// A names-only codebook is labelled zero-shot: centring and prototypes fitted once on the
+/// run's sample (saved as zero_shot.json), the same for chunks of 3 documents and one chunk,
+/// and reused by an --append.
+fn zero_shot_labels_are_fitted_once_and_do_not_depend_on_the_chunks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tiny_model(tmp.path());
+    let mut cfg = Config::default();
+    cfg.classify.codebook = repo()
+        .join("tests/fixtures/codebooks/names_only.toml")
+        .display()
+        .to_string();
+    let data = |f: &str| repo().join("data").join(f);
+    let inputs = [
+        data("fi_nps_qualtrics.csv"),
+        data("en_nps_surveymonkey.csv"),
+    ];
+    let (one, small) = (tmp.path().join("one"), tmp.path().join("small"));
+    run(
+        &with_chunks(cfg.clone(), 100_000),
+        &inputs,
+        &one,
+        Some(&model),
+        false,
+    );
+    run(
+        &with_chunks(cfg.clone(), 3),
+        &inputs,
+        &small,
+        Some(&model),
+        false,
+    );
+    assert_same_tables(&one, &small);
+    let fit = std::fs::read(one.join("zero_shot.json")).unwrap();
+    assert_eq!(fit, std::fs::read(small.join("zero_shot.json")).unwrap());
+    let runjson: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(one.join("run.json")).unwrap()).unwrap();
+    assert_eq!(
+        runjson["classification"]["zero_shot"],
+        serde_json::json!(["themes"])
+    );
+    assert!(runjson["classification"]["zero_shot_fit"]["sha256"].is_string());
+
+    // Appending keeps the fit the earlier parts were labelled with.
+    let appended = tmp.path().join("appended");
+    run(&cfg, &inputs[..1], &appended, Some(&model), false);
+    let first = std::fs::read(appended.join("zero_shot.json")).unwrap();
+    run(&cfg, &inputs[1..], &appended, Some(&model), true);
+    assert_eq!(
+        std::fs::read(appended.join("zero_shot.json")).unwrap(),
+        first
+    );
+    // `palaute merge` keeps it too.
+    palaute::pipeline::merge(&cfg, &appended, Progress::hidden()).unwrap();
+    assert_eq!(
+        std::fs::read(appended.join("zero_shot.json")).unwrap(),
+        first
+    );
 }
 
 /// In chunks of 5 documents and in one; then rebuilt by `palaute merge`.

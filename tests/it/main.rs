@@ -28,15 +28,26 @@ pub fn repo() -> PathBuf {
 }
 
 pub fn run_into(inputs: &[PathBuf], out: &Path, cfg: &Config) -> palaute::RunSummary {
+    run_with(cfg, inputs, out, None, false)
+}
+
+/// A run with an encoder directory and `--append` as given; panics on failure.
+pub fn run_with(
+    cfg: &Config,
+    inputs: &[PathBuf],
+    out: &Path,
+    model: Option<&Path>,
+    append: bool,
+) -> palaute::RunSummary {
     palaute::run(
         cfg,
         &RunOptions {
             inputs: inputs.to_vec(),
             out: out.to_path_buf(),
             progress: Progress::hidden(),
-            model_dir: None,
+            model_dir: model.map(Path::to_path_buf),
             write_embeddings: false,
-            append: false,
+            append,
         },
     )
     .unwrap_or_else(|e| panic!("run failed: {e}"))
