@@ -350,14 +350,49 @@ impl Reader for JsonLinesReader {
         "jsonl"
     }
     fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
+        let mut documents = Vec::new();
+        let parsed = self.read_into(input, cfg, &mut |d| documents.extend(d))?;
+        Ok(Parsed {
+            documents,
+            ..parsed
+        })
+    }
+
+    /// JSON Lines are streamed like CSV ([`jsonl::parse_lines_with`]); a JSON array is one
+    /// value and is read whole.
+    fn read_into(
+        &self,
+        input: &Input,
+        cfg: &Config,
+        emit: &mut dyn FnMut(Vec<Document>),
+    ) -> Result<Parsed, String> {
         let decoded = decode_text(input, cfg)?;
-        let parsed = jsonl::parse(&decoded.text);
-        let rejects = row_rejects(input.source, parsed.rejects);
         let detail = FileDetail {
             encoding: Some(decoded.encoding),
             ..FileDetail::default()
         };
-        finish_table(input, parsed.rows, rejects, detail, cfg)
+        if jsonl::is_array(&decoded.text) {
+            let parsed = jsonl::parse(&decoded.text);
+            let rejects = row_rejects(input.source, parsed.rejects);
+            let mut p = finish_table(input, parsed.rows, rejects, detail, cfg)?;
+            emit(std::mem::take(&mut p.documents));
+            return Ok(p);
+        }
+        let mut table = table::TableStream::new(input.source, &cfg.ingest.columns);
+        let mut records = 0usize;
+        let broken = jsonl::parse_lines_with(&decoded.text, &mut |row| {
+            records += 1;
+            table.push(row, emit)
+        })?;
+        if records <= 1 && broken.is_empty() {
+            return Err("no data rows (header only)".into());
+        }
+        let outcome = table.finish(emit)?;
+        Ok(table_parsed(
+            outcome,
+            row_rejects(input.source, broken),
+            detail,
+        ))
     }
 }
 
