@@ -495,6 +495,9 @@ struct ThemeCols {
 }
 
 #[cfg(test)]
+mod tests_by_hand;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
