@@ -2,11 +2,13 @@
 //! representative quotes and monthly trends. Every figure is computed from segments that the
 //! quotes table points back to, and ordering is fixed, so reruns are byte-identical.
 
+mod cells;
 mod compare;
 mod drivers;
 pub mod facts;
 pub mod quotes;
 pub mod stats;
+mod themes;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -15,7 +17,6 @@ use polars::prelude::*;
 use crate::classify::codebook::{Codebook, OTHER};
 use crate::record::{nps_group, NpsGroup, Sentiment};
 pub use compare::compare_value;
-use drivers::DriverCols;
 pub use facts::{DocFact, Fact, Facts, Group, Quote, Quotes};
 pub use stats::AnalyzeConfig;
 
@@ -106,277 +107,121 @@ pub(crate) fn respondent_key(
     format!("{source_file}\u{1f}{}", respondent_id.unwrap_or(doc_id))
 }
 
-pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
-    let f = inp.facts;
-    let rows: Vec<Row> = f
-        .rows
-        .iter()
-        .filter_map(|fact| {
-            let doc = f.docs.get(fact.doc as usize)?;
-            Some(Row {
-                fact,
-                doc,
-                doc_idx: fact.doc,
-                respondent: f.respondents.get(doc.respondent as usize)?.as_str(),
-            })
-        })
-        .collect();
-    let nps_of = &f.nps;
-    // Scored respondents in a fixed order, with y = +1/0/−1, for intervals and importance.
-    let scored_index: HashMap<&str, usize> = nps_of
-        .keys()
-        .enumerate()
-        .map(|(i, k)| (k.as_str(), i))
-        .collect();
-    let y: Vec<f64> = nps_of.values().map(|s| stats::nps_value(*s)).collect();
-    let scored_of = |respondents: &BTreeSet<&str>| -> Vec<usize> {
-        respondents
-            .iter()
-            .filter_map(|r| scored_index.get(r).copied())
-            .collect()
-    };
-    let all_respondents: BTreeSet<&str> = rows.iter().map(|r| r.respondent).collect();
-    let nps_all = nps(nps_of.values());
-    let detractor_rate = {
-        let n = nps_of.len() as f64;
-        (n > 0.0).then(|| detractors(nps_of.values()) as f64 / n)
-    };
-    let stage_order: Vec<String> = inp.stages.items.iter().map(|i| i.id.clone()).collect();
-    let theme_order: Vec<String> = inp.themes.iter().map(|t| t.id.clone()).collect();
+/// What every table is computed from: the analysed rows, the scored respondents (in a fixed
+/// order, with y = +1/0/−1 for intervals and importance) and the orders of themes and stages.
+struct Base<'a> {
+    rows: Vec<Row<'a>>,
+    nps_of: &'a BTreeMap<String, f64>,
+    scored_index: HashMap<&'a str, usize>,
+    y: Vec<f64>,
+    nps_all: Option<f64>,
+    detractor_rate: Option<f64>,
+    /// Respondents with analysed segments.
+    respondents: usize,
+    theme_order: Vec<String>,
+    stage_order: Vec<String>,
+}
 
-    // theme × stage cells.
-    let mut cells: BTreeMap<(usize, usize), Vec<&Row>> = BTreeMap::new();
-    let mut by_theme: BTreeMap<usize, Vec<&Row>> = BTreeMap::new();
-    for r in &rows {
-        for g in r.fact.groups() {
-            match g {
-                Group::Theme(t) if t < theme_order.len() => by_theme.entry(t).or_default().push(r),
-                Group::Cell(t, s) if t < theme_order.len() && s < stage_order.len() => {
-                    cells.entry((t, s)).or_default().push(r)
-                }
-                _ => {}
-            }
+impl<'a> Base<'a> {
+    fn new(inp: &Inputs<'a>) -> Self {
+        let f = inp.facts;
+        let rows: Vec<Row> = f
+            .rows
+            .iter()
+            .filter_map(|fact| {
+                let doc = f.docs.get(fact.doc as usize)?;
+                Some(Row {
+                    fact,
+                    doc,
+                    doc_idx: fact.doc,
+                    respondent: f.respondents.get(doc.respondent as usize)?.as_str(),
+                })
+            })
+            .collect();
+        let nps_of = &f.nps;
+        let n = nps_of.len() as f64;
+        Base {
+            respondents: rows
+                .iter()
+                .map(|r| r.respondent)
+                .collect::<BTreeSet<_>>()
+                .len(),
+            rows,
+            nps_of,
+            scored_index: nps_of
+                .keys()
+                .enumerate()
+                .map(|(i, k)| (k.as_str(), i))
+                .collect(),
+            y: nps_of.values().map(|s| stats::nps_value(*s)).collect(),
+            nps_all: nps(nps_of.values()),
+            detractor_rate: (n > 0.0).then(|| detractors(nps_of.values()) as f64 / n),
+            theme_order: inp.themes.iter().map(|t| t.id.clone()).collect(),
+            stage_order: inp.stages.items.iter().map(|i| i.id.clone()).collect(),
         }
     }
-    let impact = |mentioners: &BTreeSet<&str>| -> (Option<f64>, Option<f64>, Option<f64>) {
-        let with = nps(nps_of
+
+    /// Positions in `y` of the scored among `respondents`.
+    fn scored_of(&self, respondents: &BTreeSet<&str>) -> Vec<usize> {
+        respondents
             .iter()
-            .filter(|(k, _)| mentioners.contains(k.as_str()))
-            .map(|(_, v)| v));
-        let without = nps(nps_of
-            .iter()
-            .filter(|(k, _)| !mentioners.contains(k.as_str()))
-            .map(|(_, v)| v));
-        let imp = match (nps_all, without) {
+            .filter_map(|r| self.scored_index.get(r).copied())
+            .collect()
+    }
+
+    /// (NPS of the mentioners, NPS of the others, NPS impact = NPS(all) − NPS(others)).
+    fn impact(&self, mentioners: &BTreeSet<&str>) -> (Option<f64>, Option<f64>, Option<f64>) {
+        let of = |mention: bool| {
+            nps(self
+                .nps_of
+                .iter()
+                .filter(|(k, _)| mentioners.contains(k.as_str()) == mention)
+                .map(|(_, v)| v))
+        };
+        let (with, without) = (of(true), of(false));
+        let imp = match (self.nps_all, without) {
             (Some(a), Some(w)) => Some(round2(a - w)),
             _ => None,
         };
         (with.map(round2), without.map(round2), imp)
-    };
-
-    let mut quote_rows: Vec<QuoteRow> = Vec::new();
-    let mut ts = TsCols::default();
-    let mut cell_groups: Vec<Vec<usize>> = Vec::new();
-    for ((ti, si), members) in &cells {
-        let respondents: BTreeSet<&str> = members.iter().map(|r| r.respondent).collect();
-        cell_groups.push(scored_of(&respondents));
-        let negatives = members.iter().filter(|r| r.negative()).count();
-        let (lo, hi) = stats::wilson(negatives, members.len()).unzip();
-        ts.negative_low.push(lo.map(round2));
-        ts.negative_high.push(hi.map(round2));
-        let (with, without, imp) = impact(&respondents);
-        let picked: &[Quote] = inp.quotes.cells.get(&(*ti, *si)).map_or(&[], Vec::as_slice);
-        for (rank, q) in picked.iter().enumerate() {
-            quote_rows.push((*ti, *si, rank + 1, q));
-        }
-        ts.theme.push(theme_order[*ti].clone());
-        ts.stage.push(stage_order[*si].clone());
-        ts.segments.push(members.len() as u32);
-        ts.root_cause.push(
-            members
-                .iter()
-                .filter(|r| r.fact.root_cause == Some(*ti as u16))
-                .count() as u32,
-        );
-        ts.documents.push(
-            members
-                .iter()
-                .map(|r| r.doc_idx)
-                .collect::<BTreeSet<_>>()
-                .len() as u32,
-        );
-        ts.respondents.push(respondents.len() as u32);
-        ts.negative_share
-            .push(round2(share(members, |r| r.negative())));
-        ts.mean_sentiment.push(round2(
-            members
-                .iter()
-                .map(|r| r.fact.sentiment_score as f64)
-                .sum::<f64>()
-                / members.len() as f64,
-        ));
-        ts.nps_mentioners.push(with);
-        ts.nps_others.push(without);
-        ts.nps_impact.push(imp);
-        ts.quote_ids
-            .push(picked.iter().map(|q| q.segment_id.clone()).collect());
     }
-    // Cells share the drivers' resamples (same seed and streams), without importance.
-    let cell_ci = stats::bootstrap(&y, &cell_groups, None, inp.cfg).impact;
-    let (cell_lo, cell_hi): (Vec<Option<f64>>, Vec<Option<f64>>) = cell_ci
-        .iter()
-        .map(|c| (c.map(|c| round2(c.0)), c.map(|c| round2(c.1))))
-        .unzip();
-    let theme_stage = DataFrame::new_infer_height(vec![
-        Column::new("theme_id".into(), ts.theme),
-        Column::new("stage".into(), ts.stage),
-        Column::new("segments".into(), ts.segments),
-        Column::new("root_cause_segments".into(), ts.root_cause),
-        Column::new("documents".into(), ts.documents),
-        Column::new("respondents".into(), ts.respondents),
-        Column::new("negative_share".into(), ts.negative_share),
-        Column::new("negative_share_low".into(), ts.negative_low),
-        Column::new("negative_share_high".into(), ts.negative_high),
-        Column::new("mean_sentiment".into(), ts.mean_sentiment),
-        Column::new("nps_mentioners".into(), ts.nps_mentioners),
-        Column::new("nps_others".into(), ts.nps_others),
-        Column::new("nps_impact".into(), ts.nps_impact),
-        Column::new("nps_impact_low".into(), cell_lo),
-        Column::new("nps_impact_high".into(), cell_hi),
-        list_col("quote_ids", &ts.quote_ids),
-    ])?;
 
-    // Drivers and the themes table share per-theme figures.
-    let mut th = ThemeCols::default();
-    let mut dr = DriverCols::default();
-    for (ti, t) in inp.themes.iter().enumerate() {
-        let members = by_theme.get(&ti).map(Vec::as_slice).unwrap_or(&[]);
-        let respondents: BTreeSet<&str> = members.iter().map(|r| r.respondent).collect();
-        th.id.push(t.id.clone());
-        th.origin.push(t.origin.to_string());
-        th.label.push(
-            t.labels
-                .get("en")
-                .or_else(|| t.labels.values().next())
-                .cloned()
-                .unwrap_or_else(|| t.id.clone()),
-        );
-        for (lang, col) in [
-            ("fi", &mut th.label_fi),
-            ("sv", &mut th.label_sv),
-            ("en", &mut th.label_en),
-        ] {
-            col.push(t.labels.get(lang).cloned());
+    /// The rows of each theme × stage cell, and of each theme.
+    #[allow(clippy::type_complexity)]
+    fn groups(
+        &self,
+    ) -> (
+        BTreeMap<(usize, usize), Vec<&Row<'a>>>,
+        BTreeMap<usize, Vec<&Row<'a>>>,
+    ) {
+        let mut cells: BTreeMap<(usize, usize), Vec<&Row>> = BTreeMap::new();
+        let mut by_theme: BTreeMap<usize, Vec<&Row>> = BTreeMap::new();
+        let (nt, ns) = (self.theme_order.len(), self.stage_order.len());
+        for r in &self.rows {
+            for g in r.fact.groups() {
+                match g {
+                    Group::Theme(t) if t < nt => by_theme.entry(t).or_default().push(r),
+                    Group::Cell(t, s) if t < nt && s < ns => {
+                        cells.entry((t, s)).or_default().push(r)
+                    }
+                    _ => {}
+                }
+            }
         }
-        th.description.push(t.description.clone());
-        th.parent.push(t.parent.clone());
-        th.keywords.push(t.keywords.clone());
-        th.segments.push(members.len() as u32);
-        th.documents.push(
-            members
-                .iter()
-                .map(|r| r.doc_idx)
-                .collect::<BTreeSet<_>>()
-                .len() as u32,
-        );
-        th.respondents.push(respondents.len() as u32);
-        th.negative_share
-            .push((!members.is_empty()).then(|| round2(share(members, |r| r.negative()))));
-        th.root_cause.push(
-            rows.iter()
-                .filter(|r| r.fact.root_cause == Some(ti as u16))
-                .count() as u32,
-        );
-        th.representative.push(
-            t.representative
-                .clone()
-                .or_else(|| inp.quotes.representative.get(&ti).cloned()),
-        );
-        if t.id == OTHER || members.is_empty() {
-            continue;
-        }
-        let (with, _, imp) = impact(&respondents);
-        let scored: Vec<&f64> = nps_of
-            .iter()
-            .filter(|(k, _)| respondents.contains(k.as_str()))
-            .map(|(_, v)| v)
-            .collect();
-        let lift = match (detractor_rate, scored.is_empty()) {
-            (Some(base), false) if base > 0.0 => Some(round2(
-                detractors(scored.iter().copied()) as f64 / scored.len() as f64 / base,
-            )),
-            _ => None,
-        };
-        dr.id.push(t.id.clone());
-        dr.respondents.push(respondents.len() as u32);
-        dr.share.push(round2(
-            respondents.len() as f64 / all_respondents.len().max(1) as f64,
-        ));
-        dr.negative_share
-            .push(round2(share(members, |r| r.negative())));
-        dr.nps_mentioners.push(with);
-        dr.nps_impact.push(imp);
-        dr.lift.push(lift);
-        dr.scored.push(scored_of(&respondents));
+        (cells, by_theme)
     }
-    let themes = DataFrame::new_infer_height(vec![
-        Column::new("theme_id".into(), th.id),
-        Column::new("origin".into(), th.origin),
-        Column::new("label".into(), th.label),
-        Column::new("label_fi".into(), th.label_fi),
-        Column::new("label_sv".into(), th.label_sv),
-        Column::new("label_en".into(), th.label_en),
-        Column::new("description".into(), th.description),
-        Column::new("parent".into(), th.parent),
-        list_col("keywords", &th.keywords),
-        Column::new("segments".into(), th.segments),
-        Column::new("documents".into(), th.documents),
-        Column::new("respondents".into(), th.respondents),
-        Column::new("negative_share".into(), th.negative_share),
-        Column::new("root_cause_segments".into(), th.root_cause),
-        Column::new("representative_segment_id".into(), th.representative),
-    ])?;
-    let drivers = drivers::table(dr, &y, inp.cfg)?;
+}
 
-    let q = |f: &dyn Fn(&QuoteRow) -> Option<String>| -> Vec<Option<String>> {
-        quote_rows.iter().map(f).collect()
-    };
-    let quotes = DataFrame::new_infer_height(vec![
-        Column::new("theme_id".into(), q(&|x| Some(theme_order[x.0].clone()))),
-        Column::new("stage".into(), q(&|x| Some(stage_order[x.1].clone()))),
-        Column::new(
-            "rank".into(),
-            quote_rows.iter().map(|x| x.2 as u32).collect::<Vec<_>>(),
-        ),
-        Column::new("segment_id".into(), q(&|x| Some(x.3.segment_id.clone()))),
-        Column::new("doc_id".into(), q(&|x| Some(x.3.doc_id.clone()))),
-        Column::new("text".into(), q(&|x| Some(x.3.text.clone()))),
-        Column::new("lang".into(), q(&|x| Some(x.3.lang.clone()))),
-        Column::new(
-            "sentiment".into(),
-            q(&|x| Some(x.3.sentiment.as_str().to_string())),
-        ),
-        Column::new("speaker".into(), q(&|x| x.3.speaker.clone())),
-        Column::new("role".into(), q(&|x| Some(x.3.role.as_str().to_string()))),
-        Column::new("source_file".into(), q(&|x| Some(x.3.source_file.clone()))),
-        Column::new(
-            "source_row".into(),
-            quote_rows
-                .iter()
-                .map(|x| x.3.source_row)
-                .collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "t_start".into(),
-            quote_rows.iter().map(|x| x.3.t_start).collect::<Vec<_>>(),
-        ),
-        Column::new(
-            "score".into(),
-            quote_rows.iter().map(|x| x.3.score).collect::<Vec<_>>(),
-        ),
-    ])?;
-    let trends = trends(&rows, &theme_order)?;
-    let comparisons = compare::table(&rows, &theme_order, nps_of, inp.cfg)?;
+/// Every evidence table, each from its own builder.
+pub fn build(inp: &Inputs) -> PolarsResult<Tables> {
+    let base = Base::new(inp);
+    let (cells, by_theme) = base.groups();
+    let (theme_stage, quote_rows) = cells::theme_stage(&base, &cells, inp)?;
+    let quotes = cells::quotes(&base, &quote_rows)?;
+    let (themes, dr) = themes::themes(&base, &by_theme, inp)?;
+    let drivers = drivers::table(dr, &base.y, inp.cfg)?;
+    let trends = trends(&base.rows, &base.theme_order)?;
+    let comparisons = compare::table(&base.rows, &base.theme_order, base.nps_of, inp.cfg)?;
     Ok(Tables {
         comparisons,
         themes,
