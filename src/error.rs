@@ -19,8 +19,12 @@ pub enum Error {
     NoInputs(Vec<PathBuf>),
     #[error("language {0:?} is not supported by the detector; supported: {1}")]
     UnsupportedLanguage(String, String),
+    /// Labelling failed; the classifier's error (a head, a model, a codebook) is the source.
     #[error("classification: {0}")]
-    Classify(String),
+    Classify(#[source] Box<crate::classify::ClassifyError>),
+    /// A model could not be loaded or run.
+    #[error("model: {0}")]
+    Model(#[source] Box<crate::model::ModelError>),
     #[error("writing {path}: {message}")]
     Output { path: PathBuf, message: String },
     #[error(transparent)]
@@ -31,3 +35,15 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<crate::classify::ClassifyError> for Error {
+    fn from(e: crate::classify::ClassifyError) -> Self {
+        Error::Classify(Box::new(e))
+    }
+}
+
+impl From<crate::model::ModelError> for Error {
+    fn from(e: crate::model::ModelError) -> Self {
+        Error::Model(Box::new(e))
+    }
+}

@@ -172,10 +172,7 @@ fn write_chunk(st: &Stages, docs: &mut [Document], dir: &Path, c: usize) -> Resu
     let n_segments: Vec<u32> = per_doc.iter().map(|s| s.len() as u32).collect();
     let segs: Vec<Segment> = per_doc.into_iter().flatten().collect();
     let labelled = match st.classifier {
-        Some(cl) => Some(
-            cl.label(docs, &segs, |_| {})
-                .map_err(|e| Error::Classify(e.to_string()))?,
-        ),
+        Some(cl) => Some(cl.label(docs, &segs, |_| {})?),
         None => None,
     };
     let frame_err = |table: Table, e: polars::prelude::PolarsError| Error::Output {

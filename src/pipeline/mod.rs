@@ -139,14 +139,10 @@ fn load_classifier(
             tracing::warn!("classification skipped: {e}");
             return Ok((None, json!({"status": "skipped", "reason": e.to_string()})));
         }
-        Err(e) => return Err(Error::Classify(e.to_string())),
+        Err(e) => return Err(e.into()),
     };
-    let sentiment_model = cfg
-        .models
-        .load_sentiment()
-        .map_err(|e| Error::Classify(e.to_string()))?;
-    let cl = ChunkClassifier::prepare(cfg, encoder, sentiment_model)
-        .map_err(|e| Error::Classify(e.to_string()))?;
+    let sentiment_model = cfg.models.load_sentiment()?;
+    let cl = ChunkClassifier::prepare(cfg, encoder, sentiment_model)?;
     Ok((Some(cl), json!({"status": "done"})))
 }
 
@@ -343,16 +339,17 @@ fn zero_shot_fit(
         })?
     } else {
         let fit = sample::fit_zero_shot(cfg, detector, segmenter, files, c)?;
-        serde_json::to_string(&fit).map_err(|e| Error::Classify(e.to_string()))?
+        serde_json::to_string(&fit).map_err(|e| Error::Output {
+            path: stage.join(ZERO_SHOT),
+            message: e.to_string(),
+        })?
     };
     let fit: crate::classify::ZeroShotArtifact =
         serde_json::from_str(&text).map_err(|e| Error::Config {
             path: earlier.clone(),
             message: e.to_string(),
         })?;
-    c.classifier
-        .set_zero_shot(fit)
-        .map_err(|e| Error::Classify(e.to_string()))?;
+    c.classifier.set_zero_shot(fit)?;
     output::write_atomic(&stage.join(ZERO_SHOT), |f| {
         use std::io::Write;
         f.write_all(text.as_bytes()).map_err(|e| e.to_string())
