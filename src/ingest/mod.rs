@@ -401,8 +401,32 @@ impl Reader for ParquetReader {
         "parquet"
     }
     fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
-        let rows = parquet::read(input.path)?;
-        finish_table(input, rows, Vec::new(), FileDetail::default(), cfg)
+        let mut documents = Vec::new();
+        let parsed = self.read_into(input, cfg, &mut |d| documents.extend(d))?;
+        Ok(Parsed {
+            documents,
+            ..parsed
+        })
+    }
+
+    /// Read slice by slice ([`parquet::read_with`]) into the streamed table.
+    fn read_into(
+        &self,
+        input: &Input,
+        cfg: &Config,
+        emit: &mut dyn FnMut(Vec<Document>),
+    ) -> Result<Parsed, String> {
+        let mut table = table::TableStream::new(input.source, &cfg.ingest.columns);
+        let mut records = 0usize;
+        parquet::read_with(input.path, &mut |row| {
+            records += 1;
+            table.push(row, emit)
+        })?;
+        if records <= 1 {
+            return Err("no data rows (header only)".into());
+        }
+        let outcome = table.finish(emit)?;
+        Ok(table_parsed(outcome, Vec::new(), FileDetail::default()))
     }
 }
 

@@ -7,31 +7,52 @@ use polars::prelude::*;
 use super::cell::Cell;
 use super::table::RawRow;
 
-/// Rows of the file. Polars panics on some corrupt files; `ingest::read_file` turns a reader's
-/// panic into a whole-file reject.
-pub fn read(path: &Path) -> Result<Vec<RawRow>, String> {
-    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let df = ParquetReader::new(file)
-        .finish()
-        .map_err(|e| format!("cannot read Parquet: {e}"))?;
-    let columns: Vec<Vec<Cell>> = df
-        .columns()
-        .iter()
-        .map(column_cells)
-        .collect::<Result<_, _>>()?;
-    let mut rows = vec![RawRow {
-        line: 0,
-        cells: df
-            .get_column_names()
+/// Rows read per slice of the file: what reading a Parquet file holds at once.
+const SLICE: usize = 50_000;
+
+/// The header row (column names), then every row in file order, handed to `on_row` slice by
+/// slice, so a large extract is never held whole; stops at the first error `on_row` returns.
+/// Polars panics on some corrupt files; `ingest::read_file` turns a reader's panic into a
+/// whole-file reject.
+pub fn read_with(
+    path: &Path,
+    on_row: &mut dyn FnMut(RawRow) -> Result<(), String>,
+) -> Result<(), String> {
+    let open = || std::fs::File::open(path).map_err(|e| e.to_string());
+    let cannot = |e: PolarsError| format!("cannot read Parquet: {e}");
+    let total = ParquetReader::new(open()?).num_rows().map_err(cannot)?;
+    let mut offset = 0;
+    loop {
+        let df = ParquetReader::new(open()?)
+            .with_slice(Some((offset, SLICE)))
+            .finish()
+            .map_err(cannot)?;
+        if offset == 0 {
+            on_row(RawRow {
+                line: 0,
+                cells: df
+                    .get_column_names()
+                    .iter()
+                    .map(|n| Cell::Text(n.to_string()))
+                    .collect(),
+            })?;
+        }
+        let columns: Vec<Vec<Cell>> = df
+            .columns()
             .iter()
-            .map(|n| Cell::Text(n.to_string()))
-            .collect(),
-    }];
-    rows.extend((0..df.height()).map(|r| RawRow {
-        line: r as u64 + 1,
-        cells: columns.iter().map(|c| c[r].clone()).collect(),
-    }));
-    Ok(rows)
+            .map(column_cells)
+            .collect::<Result<_, _>>()?;
+        for r in 0..df.height() {
+            on_row(RawRow {
+                line: (offset + r) as u64 + 1,
+                cells: columns.iter().map(|c| c[r].clone()).collect(),
+            })?;
+        }
+        offset += df.height();
+        if df.height() == 0 || offset >= total {
+            return Ok(());
+        }
+    }
 }
 
 fn column_cells(col: &Column) -> Result<Vec<Cell>, String> {
@@ -63,4 +84,37 @@ fn column_cells(col: &Column) -> Result<Vec<Cell>, String> {
         .iter()
         .map(|v| v.map_or(Cell::Empty, |t| Cell::Text(t.to_string())))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// More rows than a slice: every row once, numbered in file order.
+    #[test]
+    fn a_large_extract_is_read_slice_by_slice() {
+        let n = 2 * SLICE + 7;
+        let mut df = df!(
+            "id" => (0..n as u32).collect::<Vec<_>>(),
+            "comment" => (0..n).map(|i| format!("vastaus {i}")).collect::<Vec<_>>(),
+        )
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("big.parquet");
+        ParquetWriter::new(std::fs::File::create(&path).unwrap())
+            .with_row_group_size(Some(30_000))
+            .finish(&mut df)
+            .unwrap();
+        let mut lines = Vec::new();
+        let mut last = String::new();
+        read_with(&path, &mut |r| {
+            lines.push(r.line);
+            last = r.cells[1].display().unwrap_or_default();
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(lines.len(), n + 1, "header and every row");
+        assert!(lines.windows(2).all(|w| w[1] == w[0] + 1));
+        assert_eq!(last, format!("vastaus {}", n - 1));
+    }
 }
