@@ -104,6 +104,35 @@ impl Sentiment {
     }
 }
 
+/// A classification task: what a head is trained for and `palaute eval` scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    Sentiment,
+    Themes,
+    Stages,
+}
+
+impl Task {
+    /// The task's name, as heads and `run.json` call it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Sentiment => "sentiment",
+            Task::Themes => "themes",
+            Task::Stages => "stages",
+        }
+    }
+
+    /// The column holding this task's labels in a file that labels each text for several
+    /// tasks (`sentiment,themes,stage`); files with a `label` column are read by that.
+    pub fn column(self) -> &'static str {
+        match self {
+            Task::Stages => "stage",
+            other => other.name(),
+        }
+    }
+}
+
 /// Who is talking in a segment. Survey answers are all `Respondent`; interview turns are
 /// `Interviewer` or `Participant` (configured, or inferred from question and talk share).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

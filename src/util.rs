@@ -37,3 +37,51 @@ pub fn stable_hash(id: &str) -> u64 {
     h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
     h ^ (h >> 33)
 }
+
+/// Path as it appears in outputs: forward slashes, no leading `./`, so reruns from the same
+/// place give identical tables on any OS.
+pub fn source_name(path: &std::path::Path) -> String {
+    let s = path.to_string_lossy().replace('\\', "/");
+    s.trim_start_matches("./").to_string()
+}
+
+/// Write `contents` to `path` via a temporary file in the same folder and a rename.
+pub fn write_atomic(
+    path: &std::path::Path,
+    write: impl FnOnce(&mut std::fs::File) -> Result<(), String>,
+) -> Result<(), crate::error::Error> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".palaute-").suffix(".tmp");
+    // Temp files are private (0600) by default; outputs are for the team that reads them, so
+    // they get the usual 0666 & !umask of any file a program writes.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    let mut tmp = builder
+        .tempfile_in(dir)
+        .map_err(|e| crate::error::Error::Output {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    write(tmp.as_file_mut()).map_err(|e| crate::error::Error::Output {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    tmp.as_file_mut()
+        .sync_all()
+        .map_err(|e| crate::error::Error::Output {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    tmp.persist(path).map_err(|e| crate::error::Error::Output {
+        path: path.to_path_buf(),
+        message: e.error.to_string(),
+    })?;
+    Ok(())
+}

@@ -258,7 +258,7 @@ impl LinearHead {
 
     pub fn save(&self, path: &Path) -> Result<(), HeadError> {
         let text = serde_json::to_string(self).map_err(|e| file_err(path, e))?;
-        crate::output::write_atomic(path, |f| {
+        crate::util::write_atomic(path, |f| {
             std::io::Write::write_all(f, text.as_bytes()).map_err(|e| e.to_string())
         })
         .map_err(|e| file_err(path, e))

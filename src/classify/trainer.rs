@@ -138,9 +138,9 @@ pub fn fit_head(
 /// feedback for the built-in ones), and whether the task is multi-label.
 pub fn training_set(
     cfg: &ClassifyConfig,
-    task: crate::eval::EvalTask,
+    task: crate::record::Task,
 ) -> Result<(Vec<Labelled>, Vec<String>, bool), ClassifyError> {
-    use crate::eval::EvalTask;
+    use crate::record::Task as EvalTask;
     let (name, kind, multi) = match task {
         EvalTask::Sentiment => {
             let labels = SENTIMENT_LABELS.iter().map(|s| s.to_string()).collect();
@@ -181,10 +181,10 @@ pub fn train_from_file(
     cfg: &ClassifyConfig,
     encoder: &dyn TextEncoder,
     path: &Path,
-    task: crate::eval::EvalTask,
+    task: crate::record::Task,
     with_shipped: bool,
 ) -> Result<LinearHead, ClassifyError> {
-    use crate::eval::EvalTask;
+    use crate::record::Task as EvalTask;
     let mut rows = training::read_task_file(path, task.column())?;
     if task == EvalTask::Sentiment {
         for r in &mut rows {

@@ -23,33 +23,8 @@ use crate::classify::{Classifier, ClassifyError};
 use crate::error::Error;
 use crate::model::{TextEncoder, TransformerEncoder};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum EvalTask {
-    Sentiment,
-    Themes,
-    Stages,
-}
-
-impl EvalTask {
-    /// The task's name, as heads and `run.json` call it.
-    pub fn name(self) -> &'static str {
-        match self {
-            EvalTask::Sentiment => "sentiment",
-            EvalTask::Themes => "themes",
-            EvalTask::Stages => "stages",
-        }
-    }
-
-    /// The column holding this task's labels in a file that labels each text for several
-    /// tasks (`sentiment,themes,stage`); files with a `label` column are read by that.
-    pub fn column(self) -> &'static str {
-        match self {
-            EvalTask::Stages => "stage",
-            other => other.name(),
-        }
-    }
-}
+/// The classification tasks (kept in `record`: classify trains heads per task too).
+pub use crate::record::Task as EvalTask;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LabelScore {

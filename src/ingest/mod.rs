@@ -505,9 +505,4 @@ impl Reader for TextTranscriptReader {
     }
 }
 
-/// Path as it appears in outputs: forward slashes, no leading `./`, so reruns from the same
-/// place give identical tables on any OS.
-pub fn source_name(path: &Path) -> String {
-    let s = path.to_string_lossy().replace('\\', "/");
-    s.trim_start_matches("./").to_string()
-}
+pub use crate::util::source_name;

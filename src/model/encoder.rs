@@ -379,12 +379,34 @@ impl std::fmt::Debug for TransformerEncoder {
 
 /// A model file's name relative to the model directory, `/`-separated.
 fn relative(dir: &Path, p: &Path) -> String {
-    crate::ingest::source_name(p.strip_prefix(dir).unwrap_or(p))
+    crate::util::source_name(p.strip_prefix(dir).unwrap_or(p))
 }
 
 fn l2_normalize(v: &mut [f32]) {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {
         v.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+/// Loading the configured models. Here, not in `registry`, so the registry (where models are,
+/// which ones are recommended) does not depend on the encoder that runs them.
+impl super::ModelsConfig {
+    pub fn load_encoder(&self, cli_dir: Option<&Path>) -> Result<TransformerEncoder> {
+        let dir = self.resolve_encoder_dir(cli_dir)?;
+        TransformerEncoder::load(&dir, &self.encoder_config())
+    }
+
+    pub fn load_sentiment(&self) -> Result<Option<TransformerEncoder>> {
+        let Some(dir) = self.resolve_sentiment_dir()? else {
+            return Ok(None);
+        };
+        let opts = super::EncoderConfig {
+            model_id: self.sentiment_model.clone(),
+            passage_prefix: Some(String::new()),
+            query_prefix: Some(String::new()),
+            ..self.encoder_config()
+        };
+        TransformerEncoder::load(&dir, &opts).map(Some)
     }
 }

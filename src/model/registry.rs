@@ -10,7 +10,6 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::config::ModelsConfig;
-use super::encoder::TransformerEncoder;
 use super::error::{ModelError, Result};
 use super::weights::sha256_file;
 
@@ -202,24 +201,6 @@ impl ModelsConfig {
             }
             other => other,
         }
-    }
-
-    pub fn load_encoder(&self, cli_dir: Option<&Path>) -> Result<TransformerEncoder> {
-        let dir = self.resolve_encoder_dir(cli_dir)?;
-        TransformerEncoder::load(&dir, &self.encoder_config())
-    }
-
-    pub fn load_sentiment(&self) -> Result<Option<TransformerEncoder>> {
-        let Some(dir) = self.resolve_sentiment_dir()? else {
-            return Ok(None);
-        };
-        let opts = super::EncoderConfig {
-            model_id: self.sentiment_model.clone(),
-            passage_prefix: Some(String::new()),
-            query_prefix: Some(String::new()),
-            ..self.encoder_config()
-        };
-        TransformerEncoder::load(&dir, &opts).map(Some)
     }
 }
 

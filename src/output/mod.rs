@@ -15,39 +15,7 @@ use crate::classify::SegmentLabels;
 use crate::error::Error;
 use crate::record::{Document, Reject, Segment, Sentiment};
 
-fn output_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Output {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
-}
-
-/// Write `contents` to `path` via a temporary file in the same folder and a rename.
-pub fn write_atomic(
-    path: &Path,
-    write: impl FnOnce(&mut std::fs::File) -> Result<(), String>,
-) -> Result<(), Error> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".palaute-").suffix(".tmp");
-    // Temp files are private (0600) by default; outputs are for the team that reads them, so
-    // they get the usual 0666 & !umask of any file a program writes.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder.tempfile_in(dir).map_err(|e| output_err(path, e))?;
-    write(tmp.as_file_mut()).map_err(|e| output_err(path, e))?;
-    tmp.as_file_mut()
-        .sync_all()
-        .map_err(|e| output_err(path, e))?;
-    tmp.persist(path).map_err(|e| output_err(path, e.error))?;
-    Ok(())
-}
+pub use crate::util::write_atomic;
 
 pub fn write_parquet(df: &mut DataFrame, path: &Path) -> Result<(), Error> {
     write_atomic(path, |file| {
