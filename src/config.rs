@@ -43,24 +43,73 @@ impl Default for RunConfig {
 impl Config {
     /// Checks values serde cannot: a clear error up front instead of a clamped value later.
     pub fn validate(&self) -> Result<(), Error> {
+        self.check(Path::new("palaute.toml"))
+    }
+
+    /// [`validate`](Self::validate), naming `origin` in the error.
+    fn check(&self, origin: &Path) -> Result<(), Error> {
         let bad = |message: String| Error::Config {
-            path: "palaute.toml".into(),
+            path: origin.to_path_buf(),
             message,
         };
         if self.run.chunk_documents == 0 {
             return Err(bad("[run] chunk_documents must be at least 1".into()));
         }
-        if self.classify.quotes_per_cell == 0 {
-            return Err(bad("[classify] quotes_per_cell must be at least 1".into()));
+        let c = &self.classify;
+        let unit = |name: &str, v: f64| -> Result<(), Error> {
+            if (0.0..=1.0).contains(&v) {
+                Ok(())
+            } else {
+                Err(bad(format!("{name} must be between 0 and 1 (is {v})")))
+            }
+        };
+        let at_least_one = |name: &str, v: usize| -> Result<(), Error> {
+            if v >= 1 {
+                Ok(())
+            } else {
+                Err(bad(format!("{name} must be at least 1")))
+            }
+        };
+        at_least_one("[classify] quotes_per_cell", c.quotes_per_cell)?;
+        at_least_one("[classify] max_themes", c.max_themes)?;
+        unit("[classify] question_weight", c.question_weight.into())?;
+        unit("[classify] context_weight", c.context_weight.into())?;
+        unit("[classify] root_cause_min", c.root_cause_min.into())?;
+        if !(0.0..=0.95).contains(&c.score_prior) {
+            return Err(bad(format!(
+                "[classify] score_prior must be between 0 and 0.95 (is {})",
+                c.score_prior
+            )));
+        }
+        unit("[lang] min_confidence", self.lang.min_confidence)?;
+        unit(
+            "[discover] merge_similarity",
+            self.discover.merge_similarity.into(),
+        )?;
+        at_least_one(
+            "[discover] min_cluster_size",
+            self.discover.min_cluster_size,
+        )?;
+        at_least_one("[discover] max_points", self.discover.max_points)?;
+        let a = &self.analyze;
+        at_least_one("[analyze] min_respondents", a.min_respondents)?;
+        at_least_one("[analyze] shapley_orders", a.shapley_orders)?;
+        if !(a.alpha > 0.0 && a.alpha < 1.0) {
+            return Err(bad(format!(
+                "[analyze] alpha must be between 0 and 1 (is {})",
+                a.alpha
+            )));
         }
         Ok(())
     }
 
     pub fn from_toml(text: &str, origin: &Path) -> Result<Self, Error> {
-        toml::from_str(text).map_err(|e| Error::Config {
+        let cfg: Config = toml::from_str(text).map_err(|e| Error::Config {
             path: origin.to_path_buf(),
             message: e.to_string(),
-        })
+        })?;
+        cfg.check(origin)?;
+        Ok(cfg)
     }
 
     pub fn load(path: &Path) -> Result<Self, Error> {
@@ -203,6 +252,21 @@ mod tests {
     #[test]
     fn starter_file_is_the_defaults() {
         let cfg = Config::from_toml(STARTER_TOML, Path::new("palaute.example.toml")).unwrap();
+        // Values serde accepts but palaute cannot use: refused at load, naming the key.
+        let err = Config::from_toml("[run]\nchunk_documents = 0\n", Path::new("p.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("p.toml") && err.contains("chunk_documents"),
+            "{err}"
+        );
+        let err = Config::from_toml("[classify]\ncontext_weight = 1.5\n", Path::new("p.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("context_weight") && err.contains("1.5"),
+            "{err}"
+        );
         assert_eq!(cfg, Config::default());
     }
 
