@@ -260,6 +260,45 @@ fn finish_table(
     Ok(table_parsed(outcome, rejects, detail))
 }
 
+/// A streaming reader's documents collected: its `read`.
+fn collect_documents(reader: &dyn Reader, input: &Input, cfg: &Config) -> Result<Parsed, String> {
+    let mut documents = Vec::new();
+    let parsed = reader.read_into(input, cfg, &mut |d| documents.extend(d))?;
+    Ok(Parsed {
+        documents,
+        ..parsed
+    })
+}
+
+/// The records of a table (the header row first) as `feed` hands them to its callback; `feed`
+/// returns the records it could not parse.
+type Feed<'f> = &'f mut dyn FnMut(RawRow) -> Result<(), String>;
+
+/// A streamed table: rows to [`table::TableStream`] as `feed` parses them.
+fn stream_table(
+    input: &Input,
+    cfg: &Config,
+    detail: FileDetail,
+    emit: &mut dyn FnMut(Vec<Document>),
+    feed: impl FnOnce(Feed) -> Result<Vec<RowReject>, String>,
+) -> Result<Parsed, String> {
+    let mut table = table::TableStream::new(input.source, &cfg.ingest.columns);
+    let mut records = 0usize;
+    let broken = feed(&mut |row| {
+        records += 1;
+        table.push(row, emit)
+    })?;
+    if records <= 1 && broken.is_empty() {
+        return Err("no data rows (header only)".into());
+    }
+    let outcome = table.finish(emit)?;
+    Ok(table_parsed(
+        outcome,
+        row_rejects(input.source, broken),
+        detail,
+    ))
+}
+
 /// A table's outcome with the records its parser already rejected (they never reached the
 /// table but were rows of the file).
 fn table_parsed(
@@ -286,12 +325,7 @@ impl Reader for DelimitedReader {
         "delimited"
     }
     fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
-        let mut documents = Vec::new();
-        let parsed = self.read_into(input, cfg, &mut |d| documents.extend(d))?;
-        Ok(Parsed {
-            documents,
-            ..parsed
-        })
+        collect_documents(self, input, cfg)
     }
 
     /// Records go to the table one by one: the decoded text and one batch of documents are
@@ -308,26 +342,14 @@ impl Reader for DelimitedReader {
             .ingest
             .delimiter
             .map_or_else(|| csv::sniff(&text), |c| c as u8);
-        let mut table = table::TableStream::new(input.source, &cfg.ingest.columns);
-        let mut records = 0usize;
-        let broken = csv::parse_with(&text, delimiter, &mut |row| {
-            records += 1;
-            table.push(row, emit)
-        })?;
-        if records <= 1 && broken.is_empty() {
-            return Err("no data rows (header only)".into());
-        }
         let detail = FileDetail {
             encoding: Some(decoded.encoding),
             delimiter: Some(csv::delimiter_name(delimiter)),
             ..FileDetail::default()
         };
-        let outcome = table.finish(emit)?;
-        Ok(table_parsed(
-            outcome,
-            row_rejects(input.source, broken),
-            detail,
-        ))
+        stream_table(input, cfg, detail, emit, |on_row| {
+            csv::parse_with(&text, delimiter, on_row)
+        })
     }
 }
 
@@ -350,12 +372,7 @@ impl Reader for JsonLinesReader {
         "jsonl"
     }
     fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
-        let mut documents = Vec::new();
-        let parsed = self.read_into(input, cfg, &mut |d| documents.extend(d))?;
-        Ok(Parsed {
-            documents,
-            ..parsed
-        })
+        collect_documents(self, input, cfg)
     }
 
     /// JSON Lines are streamed like CSV ([`jsonl::parse_lines_with`]); a JSON array is one
@@ -378,21 +395,9 @@ impl Reader for JsonLinesReader {
             emit(std::mem::take(&mut p.documents));
             return Ok(p);
         }
-        let mut table = table::TableStream::new(input.source, &cfg.ingest.columns);
-        let mut records = 0usize;
-        let broken = jsonl::parse_lines_with(&decoded.text, &mut |row| {
-            records += 1;
-            table.push(row, emit)
-        })?;
-        if records <= 1 && broken.is_empty() {
-            return Err("no data rows (header only)".into());
-        }
-        let outcome = table.finish(emit)?;
-        Ok(table_parsed(
-            outcome,
-            row_rejects(input.source, broken),
-            detail,
-        ))
+        stream_table(input, cfg, detail, emit, |on_row| {
+            jsonl::parse_lines_with(&decoded.text, on_row)
+        })
     }
 }
 
@@ -401,12 +406,7 @@ impl Reader for ParquetReader {
         "parquet"
     }
     fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
-        let mut documents = Vec::new();
-        let parsed = self.read_into(input, cfg, &mut |d| documents.extend(d))?;
-        Ok(Parsed {
-            documents,
-            ..parsed
-        })
+        collect_documents(self, input, cfg)
     }
 
     /// Read slice by slice ([`parquet::read_with`]) into the streamed table.
@@ -416,17 +416,9 @@ impl Reader for ParquetReader {
         cfg: &Config,
         emit: &mut dyn FnMut(Vec<Document>),
     ) -> Result<Parsed, String> {
-        let mut table = table::TableStream::new(input.source, &cfg.ingest.columns);
-        let mut records = 0usize;
-        parquet::read_with(input.path, &mut |row| {
-            records += 1;
-            table.push(row, emit)
-        })?;
-        if records <= 1 {
-            return Err("no data rows (header only)".into());
-        }
-        let outcome = table.finish(emit)?;
-        Ok(table_parsed(outcome, Vec::new(), FileDetail::default()))
+        stream_table(input, cfg, FileDetail::default(), emit, |on_row| {
+            parquet::read_with(input.path, on_row).map(|()| Vec::new())
+        })
     }
 }
 

@@ -52,6 +52,34 @@ fn tiny_model(dir: &Path) -> PathBuf {
     m
 }
 
+/// Runs `inputs` in one chunk and in chunks of `n` documents, asserts the tables are the
+/// same, and returns both folders.
+fn in_chunks_and_whole(
+    cfg: &Config,
+    inputs: &[PathBuf],
+    tmp: &Path,
+    model: &Path,
+    n: usize,
+) -> (PathBuf, PathBuf) {
+    let (one, small) = (tmp.join("one"), tmp.join("small"));
+    run(
+        &with_chunks(cfg.clone(), 100_000),
+        inputs,
+        &one,
+        Some(model),
+        false,
+    );
+    run(
+        &with_chunks(cfg.clone(), n),
+        inputs,
+        &small,
+        Some(model),
+        false,
+    );
+    assert_same_tables(&one, &small);
+    (one, small)
+}
+
 fn with_chunks(mut cfg: Config, n: usize) -> Config {
     cfg.run.chunk_documents = n;
     cfg
@@ -100,22 +128,7 @@ fn zero_shot_labels_are_fitted_once_and_do_not_depend_on_the_chunks() {
         data("fi_nps_qualtrics.csv"),
         data("en_nps_surveymonkey.csv"),
     ];
-    let (one, small) = (tmp.path().join("one"), tmp.path().join("small"));
-    run(
-        &with_chunks(cfg.clone(), 100_000),
-        &inputs,
-        &one,
-        Some(&model),
-        false,
-    );
-    run(
-        &with_chunks(cfg.clone(), 3),
-        &inputs,
-        &small,
-        Some(&model),
-        false,
-    );
-    assert_same_tables(&one, &small);
+    let (one, small) = in_chunks_and_whole(&cfg, &inputs, tmp.path(), &model, 3);
     let fit = std::fs::read(one.join("zero_shot.json")).unwrap();
     assert_eq!(fit, std::fs::read(small.join("zero_shot.json")).unwrap());
     let runjson: serde_json::Value =
@@ -153,22 +166,7 @@ fn chunks_do_not_change_the_evidence_tables() {
     ];
     let mut cfg = Config::default();
     cfg.classify.require_model = true;
-    let (one, small) = (tmp.path().join("one"), tmp.path().join("small"));
-    run(
-        &with_chunks(cfg.clone(), 100_000),
-        &inputs,
-        &one,
-        Some(&model),
-        false,
-    );
-    run(
-        &with_chunks(cfg.clone(), 5),
-        &inputs,
-        &small,
-        Some(&model),
-        false,
-    );
-    assert_same_tables(&one, &small);
+    let (one, small) = in_chunks_and_whole(&cfg, &inputs, tmp.path(), &model, 5);
 
     // Every evidence table is there, and every quote is a segment of the segments table.
     for t in ["themes", "theme_stage", "drivers", "quotes", "trends"] {
