@@ -186,9 +186,28 @@ pub struct TranscriptConfig {
     pub participants: Vec<String>,
 }
 
+/// Segmenters: chosen here, built by `segment::from_config`; another one is a variant and an
+/// arm there, not a change to the pipeline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SegmentMethod {
+    /// Sentences (Unicode rules plus fi/sv/en abbreviations), long ones split at whitespace.
+    Sentences,
+}
+
+/// Language detectors, built by `lang::from_config`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DetectorKind {
+    /// lingua's n-gram models, restricted to `languages`.
+    Lingua,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct SegmentConfig {
+    /// The segmenter implementation.
+    pub method: SegmentMethod,
     /// Sentences longer than this many chars are split at the last whitespace before it, so a
     /// run-on comment still yields quotable units.
     pub max_chars: usize,
@@ -199,6 +218,7 @@ pub struct SegmentConfig {
 impl Default for SegmentConfig {
     fn default() -> Self {
         SegmentConfig {
+            method: SegmentMethod::Sentences,
             max_chars: 1000,
             abbreviations: Vec::new(),
         }
@@ -208,6 +228,8 @@ impl Default for SegmentConfig {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LangConfig {
+    /// The language detector implementation.
+    pub detector: DetectorKind,
     /// ISO 639-1 codes the detector may answer with; restricting the set is what makes short
     /// texts reliable.
     pub languages: Vec<String>,
@@ -220,6 +242,7 @@ pub struct LangConfig {
 impl Default for LangConfig {
     fn default() -> Self {
         LangConfig {
+            detector: DetectorKind::Lingua,
             languages: vec!["fi".into(), "sv".into(), "en".into()],
             min_confidence: 0.5,
             min_letters: 4,

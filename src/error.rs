@@ -22,6 +22,9 @@ pub enum Error {
     /// Labelling failed; the classifier's error (a head, a model, a codebook) is the source.
     #[error("classification: {0}")]
     Classify(#[source] Box<crate::classify::ClassifyError>),
+    /// The evidence tables could not be built from the labelled segments.
+    #[error("building the evidence tables: {0}")]
+    Analyze(#[source] polars::error::PolarsError),
     /// A model could not be loaded or run.
     #[error("model: {0}")]
     Model(#[source] Box<crate::model::ModelError>),

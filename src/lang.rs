@@ -17,6 +17,13 @@ pub trait LanguageDetector: Sync {
     fn detect(&self, text: &str) -> (String, f32);
 }
 
+/// The configured detector.
+pub fn from_config(cfg: &LangConfig) -> Result<Box<dyn LanguageDetector>, Error> {
+    match cfg.detector {
+        crate::config::DetectorKind::Lingua => Ok(Box::new(LinguaDetector::new(cfg)?)),
+    }
+}
+
 pub struct LinguaDetector {
     detector: Option<lingua::LanguageDetector>,
     only: Option<Language>,

@@ -31,6 +31,13 @@ const ABBREVIATIONS: &[&str] = &[
     "fig.", "cf.", "est.", "min.", "hrs.", "tel.", "ave.",
 ];
 
+/// The configured segmenter.
+pub fn from_config(cfg: &crate::config::SegmentConfig) -> Box<dyn Segmenter> {
+    match cfg.method {
+        crate::config::SegmentMethod::Sentences => Box::new(SentenceSegmenter::new(cfg)),
+    }
+}
+
 pub struct SentenceSegmenter {
     abbreviations: HashSet<String>,
     max_chars: usize,
@@ -286,7 +293,7 @@ mod tests {
         let text = "sana ".repeat(5000);
         let seg = SentenceSegmenter::new(&SegmentConfig {
             max_chars: 100,
-            abbreviations: vec![],
+            ..SegmentConfig::default()
         });
         let spans = seg.split(&text);
         assert!(spans.len() >= 250);
@@ -296,7 +303,7 @@ mod tests {
     proptest! {
         #[test]
         fn segments_cover_text_in_order(text in "([a-zA-ZäöåÄÖ]{1,8}|[ .!?\\n]|esim\\.|t\\.ex\\.|e\\.g\\.|9\\.30|👍|\"){0,80}", max in 20usize..200) {
-            let seg = SentenceSegmenter::new(&SegmentConfig { max_chars: max, abbreviations: vec![] });
+            let seg = SentenceSegmenter::new(&SegmentConfig { max_chars: max, ..SegmentConfig::default() });
             let spans = seg.split(&text);
             let mut prev_end = 0;
             let mut covered = String::new();

@@ -56,13 +56,6 @@ fn role(s: Option<&str>) -> Role {
     }
 }
 
-fn err(e: impl std::fmt::Display) -> Error {
-    Error::Output {
-        path: "evidence tables".into(),
-        message: e.to_string(),
-    }
-}
-
 pub fn build(parts: &[Part], cfg: &Config, progress: Progress) -> Result<Evidence, Error> {
     let themes_cb = Codebook::resolve(&cfg.classify.codebook, CodebookKind::Theme)?;
     let stages = Codebook::resolve(&cfg.classify.journey, CodebookKind::Stage)?;
@@ -132,7 +125,7 @@ pub fn build(parts: &[Part], cfg: &Config, progress: Progress) -> Result<Evidenc
         quotes: &quotes,
         cfg: &cfg.analyze,
     })
-    .map_err(err)?;
+    .map_err(Error::Analyze)?;
     let mut tables = vec![
         ("themes.parquet".to_string(), t.themes),
         ("theme_stage.parquet".to_string(), t.theme_stage),

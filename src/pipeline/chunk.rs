@@ -10,17 +10,17 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::error::Error;
 use crate::evidence::ChunkClassifier;
-use crate::lang::{self, LanguageDetector, LinguaDetector};
+use crate::lang::{self, LanguageDetector};
 use crate::output::{documents_frame, rejects_frame, segments_frame, write_parquet};
 use crate::parts::{self, PartInfo, Table};
 use crate::record::{Document, Segment};
-use crate::segment::{self, SentenceSegmenter};
+use crate::segment::{self, Segmenter};
 
 /// The stages every chunk goes through, prepared once per run.
 pub struct Stages<'a> {
     pub cfg: &'a Config,
-    pub detector: &'a LinguaDetector,
-    pub segmenter: &'a SentenceSegmenter,
+    pub detector: &'a dyn LanguageDetector,
+    pub segmenter: &'a dyn Segmenter,
     pub classifier: Option<&'a ChunkClassifier>,
     pub settings: &'a serde_json::Value,
     pub fingerprint: &'a str,

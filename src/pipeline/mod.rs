@@ -17,11 +17,11 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::evidence::ChunkClassifier;
 use crate::ingest::{self, FileDetail};
-use crate::lang::LinguaDetector;
+use crate::lang::{self, LanguageDetector};
 use crate::output::{self, folder::Commit, folder::Writer};
 use crate::parts::{self, PARTS};
 use crate::progress::Progress;
-use crate::segment::SentenceSegmenter;
+use crate::segment::{self, Segmenter};
 
 /// What to run on and where the tables go.
 #[derive(Debug, Clone)]
@@ -190,8 +190,9 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
     let mut timings: BTreeMap<&str, f64> = BTreeMap::new();
     // Fail on configuration problems before any work.
     cfg.validate()?;
-    let detector = LinguaDetector::new(&cfg.lang)?;
-    let segmenter = SentenceSegmenter::new(&cfg.segment);
+    // Stage implementations as the configuration chooses them.
+    let detector = lang::from_config(&cfg.lang)?;
+    let segmenter = segment::from_config(&cfg.segment);
     // Locks the folder (one run at a time), finishes or clears what a killed run left; the
     // outputs go to a staging folder and become visible together at the commit.
     let writer = Writer::begin(&opts.out)?;
@@ -207,7 +208,13 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
     let t = Instant::now();
     let zero_shot = match classifier.as_mut() {
         Some(c) if !c.classifier.zero_shot_tasks().is_empty() => Some(zero_shot_fit(
-            cfg, opts, &detector, &segmenter, &files, c, &stage,
+            cfg,
+            opts,
+            &*detector,
+            &*segmenter,
+            &files,
+            c,
+            &stage,
         )?),
         _ => None,
     };
@@ -229,8 +236,8 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
     let staged_parts = stage.join(PARTS);
     let stages = chunk::Stages {
         cfg,
-        detector: &detector,
-        segmenter: &segmenter,
+        detector: &*detector,
+        segmenter: &*segmenter,
         classifier: classifier.as_ref(),
         settings: &settings,
         fingerprint: &fingerprint,
@@ -325,8 +332,8 @@ pub const ZERO_SHOT: &str = "zero_shot.json";
 fn zero_shot_fit(
     cfg: &Config,
     opts: &RunOptions,
-    detector: &LinguaDetector,
-    segmenter: &SentenceSegmenter,
+    detector: &dyn LanguageDetector,
+    segmenter: &dyn Segmenter,
     files: &[PathBuf],
     c: &mut ChunkClassifier,
     stage: &Path,

@@ -15,9 +15,9 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::evidence::ChunkClassifier;
 use crate::ingest;
-use crate::lang::{LanguageDetector, LinguaDetector};
+use crate::lang::LanguageDetector;
 use crate::record::Document;
-use crate::segment::{self, SentenceSegmenter};
+use crate::segment::{self, Segmenter};
 use crate::util::stable_hash;
 
 /// Segments the zero-shot state is fitted on.
@@ -30,8 +30,8 @@ type Sampled = (u64, String, String, String);
 /// sample's embeddings.
 pub fn fit_zero_shot(
     cfg: &Config,
-    detector: &LinguaDetector,
-    segmenter: &SentenceSegmenter,
+    detector: &dyn LanguageDetector,
+    segmenter: &dyn Segmenter,
     files: &[PathBuf],
     cl: &ChunkClassifier,
 ) -> Result<ZeroShotArtifact, Error> {

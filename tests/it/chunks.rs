@@ -156,14 +156,13 @@ fn zero_shot_labels_are_fitted_once_and_do_not_depend_on_the_chunks() {
     );
 }
 
-/// In chunks of 5 documents and in one; then rebuilt by `palaute merge`.
+/// In chunks of 5 documents and in one, on the sample data and the fixtures; then rebuilt by
+/// `palaute merge`.
 fn chunks_do_not_change_the_evidence_tables() {
     let tmp = tempfile::tempdir().unwrap();
     let model = tiny_model(tmp.path());
-    let inputs = [
-        repo().join("data/fi_nps_qualtrics.csv"),
-        repo().join("data/sv_interview_zoom.srt"),
-    ];
+    // The sample data (surveys and interviews in fi/sv/en) and every fixture export.
+    let inputs = [repo().join("data"), repo().join("tests/fixtures")];
     let mut cfg = Config::default();
     cfg.classify.require_model = true;
     let (one, small) = in_chunks_and_whole(&cfg, &inputs, tmp.path(), &model, 5);
