@@ -44,55 +44,12 @@ pub fn write_part(
     // Chunks go to a folder named when the file's sha256 is known, at the end.
     let tmp = root.join(format!(".reading-{}", parts::key(source, "")));
     std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    let size = st.cfg.run.chunk_documents.max(1);
-    let (mut chunks, mut documents, mut segments) = (0, 0, 0);
-    let mut failure: Option<Error> = None;
-    let mut pending: Vec<Document> = Vec::new();
-    let mut flush = |docs: &mut Vec<Document>, failure: &mut Option<Error>| {
-        if failure.is_some() || docs.is_empty() {
-            return;
-        }
-        match write_chunk(st, docs, &tmp, chunks) {
-            Ok(n) => {
-                segments += n;
-                chunks += 1;
-                documents += docs.len();
-                done(docs.len());
-            }
-            Err(e) => *failure = Some(e),
-        }
-    };
-    let file = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Document>>(2);
-        let cfg = st.cfg;
-        let reader = scope.spawn(move || {
-            crate::ingest::read_file_into(path, source, cfg, &mut |d| {
-                // A closed channel means the chunks failed; the reader just finishes.
-                let _ = tx.send(d);
-            })
-        });
-        for batch in rx {
-            pending.extend(batch);
-            while pending.len() >= size && failure.is_none() {
-                let mut chunk: Vec<Document> = pending.drain(..size).collect();
-                flush(&mut chunk, &mut failure);
-            }
-            if failure.is_some() {
-                pending.clear();
-            }
-        }
-        reader.join()
-    });
-    let file = file.map_err(|_| Error::Output {
-        path: path.to_path_buf(),
-        message: "the reader thread failed".into(),
-    })?;
-    if !file.failed {
-        flush(&mut pending, &mut failure);
-    }
-    if let Some(e) = failure {
-        return Err(e);
-    }
+    let (file, counts) = read_in_chunks(st, path, source, &tmp, &mut done)?;
+    let Counts {
+        mut chunks,
+        mut documents,
+        mut segments,
+    } = counts;
     let mut parsed = file.parsed;
     if file.failed {
         // Rejected as a whole after some documents were read (a reader that panicked
@@ -143,6 +100,82 @@ pub fn write_part(
     }
     std::fs::rename(&tmp, &dir).map_err(io(&tmp))?;
     Ok(info)
+}
+
+/// Chunks written by [`read_in_chunks`].
+struct Counts {
+    chunks: usize,
+    documents: usize,
+    segments: usize,
+}
+
+/// Runs the reader on its own thread and writes every `chunk_documents` documents it hands
+/// over as chunk files in `tmp`. The file's outcome (with rejects; `failed` when rejected as a
+/// whole) and what was written.
+fn read_in_chunks(
+    st: &Stages,
+    path: &Path,
+    source: &str,
+    tmp: &Path,
+    done: &mut dyn FnMut(usize),
+) -> Result<(crate::ingest::FileResult, Counts), Error> {
+    let size = st.cfg.run.chunk_documents.max(1);
+    let (mut chunks, mut documents, mut segments) = (0, 0, 0);
+    let mut failure: Option<Error> = None;
+    let mut pending: Vec<Document> = Vec::new();
+    let mut flush = |docs: &mut Vec<Document>, failure: &mut Option<Error>| {
+        if failure.is_some() || docs.is_empty() {
+            return;
+        }
+        match write_chunk(st, docs, tmp, chunks) {
+            Ok(n) => {
+                segments += n;
+                chunks += 1;
+                documents += docs.len();
+                done(docs.len());
+            }
+            Err(e) => *failure = Some(e),
+        }
+    };
+    let file = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Document>>(2);
+        let cfg = st.cfg;
+        let reader = scope.spawn(move || {
+            crate::ingest::read_file_into(path, source, cfg, &mut |d| {
+                // A closed channel means the chunks failed; the reader just finishes.
+                let _ = tx.send(d);
+            })
+        });
+        for batch in rx {
+            pending.extend(batch);
+            while pending.len() >= size && failure.is_none() {
+                let mut chunk: Vec<Document> = pending.drain(..size).collect();
+                flush(&mut chunk, &mut failure);
+            }
+            if failure.is_some() {
+                pending.clear();
+            }
+        }
+        reader.join()
+    });
+    let file = file.map_err(|_| Error::Output {
+        path: path.to_path_buf(),
+        message: "the reader thread failed".into(),
+    })?;
+    if !file.failed {
+        flush(&mut pending, &mut failure);
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    Ok((
+        file,
+        Counts {
+            chunks,
+            documents,
+            segments,
+        },
+    ))
 }
 
 /// Segments, languages and labels of one chunk, written as its part files. Returns the

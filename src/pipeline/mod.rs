@@ -244,40 +244,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
     };
 
     let t = Instant::now();
-    let total: u64 = files
-        .iter()
-        .map(|f| f.metadata().map(|m| m.len()).unwrap_or(0))
-        .sum();
-    let bar = opts.progress.run_bar(total);
-    let (mut read, mut documents, mut skipped) = (0u64, 0usize, 0usize);
-    for f in &files {
-        let source = ingest::source_name(f);
-        let bytes = f.metadata().map(|m| m.len()).unwrap_or(0);
-        if !known.is_empty() {
-            if let Ok(sha) = crate::util::sha256_file(f) {
-                if known.contains(&(source.as_str(), sha.as_str())) {
-                    tracing::info!("{source}: already in the folder (same sha256); skipped");
-                    skipped += 1;
-                    read += bytes;
-                    bar.set_position(read);
-                    continue;
-                }
-            }
-        }
-        let mut done_docs = 0u64;
-        chunk::write_part(&stages, f, &source, &staged_parts, |n| {
-            done_docs += n as u64;
-            documents += n;
-            // Documents per byte are not known ahead: the bar moves by chunks within a
-            // file, at most to the file's end.
-            bar.set_position(read + bytes.min(done_docs * 64));
-            let rate = documents as f64 / t.elapsed().as_secs_f64().max(1e-3);
-            bar.set_message(format!("{documents} docs {rate:.0}/s"));
-        })?;
-        read += bytes;
-        bar.set_position(read);
-    }
-    bar.finish_and_clear();
+    let skipped = write_parts(&stages, &files, &known, &staged_parts, opts.progress)?;
     timings.insert("chunks", t.elapsed().as_secs_f64());
 
     let t = Instant::now();
@@ -363,6 +330,53 @@ fn zero_shot_fit(
     })?;
     use sha2::Digest;
     Ok(crate::util::hex(&sha2::Sha256::digest(text.as_bytes())))
+}
+
+/// Every input not already in the folder (`known`: source name and sha256) into a part under
+/// `staged`, behind one progress bar over the input bytes. Returns how many were skipped.
+fn write_parts(
+    stages: &chunk::Stages,
+    files: &[PathBuf],
+    known: &std::collections::HashSet<(&str, &str)>,
+    staged: &Path,
+    progress: Progress,
+) -> Result<usize, Error> {
+    let t = Instant::now();
+    let total: u64 = files
+        .iter()
+        .map(|f| f.metadata().map(|m| m.len()).unwrap_or(0))
+        .sum();
+    let bar = progress.run_bar(total);
+    let (mut read, mut documents, mut skipped) = (0u64, 0usize, 0usize);
+    for f in files {
+        let source = ingest::source_name(f);
+        let bytes = f.metadata().map(|m| m.len()).unwrap_or(0);
+        if !known.is_empty() {
+            if let Ok(sha) = crate::util::sha256_file(f) {
+                if known.contains(&(source.as_str(), sha.as_str())) {
+                    tracing::info!("{source}: already in the folder (same sha256); skipped");
+                    skipped += 1;
+                    read += bytes;
+                    bar.set_position(read);
+                    continue;
+                }
+            }
+        }
+        let mut done_docs = 0u64;
+        chunk::write_part(stages, f, &source, staged, |n| {
+            done_docs += n as u64;
+            documents += n;
+            // Documents per byte are not known ahead: the bar moves by chunks within a
+            // file, at most to the file's end.
+            bar.set_position(read + bytes.min(done_docs * 64));
+            let rate = documents as f64 / t.elapsed().as_secs_f64().max(1e-3);
+            bar.set_message(format!("{documents} docs {rate:.0}/s"));
+        })?;
+        read += bytes;
+        bar.set_position(read);
+    }
+    bar.finish_and_clear();
+    Ok(skipped)
 }
 
 /// Adds `extra`'s fields to `into` (both objects).
