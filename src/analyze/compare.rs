@@ -105,6 +105,10 @@ struct Cols {
     low_base: Vec<bool>,
     negative_share: Vec<Option<f64>>,
     nps_impact: Vec<Option<f64>>,
+    baseline_nps_impact: Vec<Option<f64>>,
+    nps_impact_diff: Vec<Option<f64>>,
+    nps_impact_diff_low: Vec<Option<f64>>,
+    nps_impact_diff_high: Vec<Option<f64>>,
 }
 
 /// The comparisons table, or `None` when neither `compare` nor `period` is set.
@@ -181,8 +185,32 @@ pub(super) fn table(
                 c.low_base.push(low_base);
                 c.negative_share
                     .push((*segs > 0).then(|| round2(*neg as f64 / *segs as f64)));
-                c.nps_impact
-                    .push(group_impact(&g.respondents, resp, nps_of));
+                let base_members: BTreeSet<&str> = base
+                    .iter()
+                    .flat_map(|b| b.respondents.iter().copied())
+                    .collect();
+                let base_mentioners: BTreeSet<&str> = base
+                    .iter()
+                    .filter_map(|b| b.themes.get(ti))
+                    .flat_map(|t| t.0.iter().copied())
+                    .collect();
+                let (imp, base_imp) = (
+                    raw_impact(&g.respondents, resp, nps_of),
+                    raw_impact(&base_members, &base_mentioners, nps_of),
+                );
+                c.nps_impact.push(imp.map(round2));
+                c.baseline_nps_impact.push(base_imp.map(round2));
+                c.nps_impact_diff
+                    .push(imp.zip(base_imp).map(|(a, b)| round2(a - b)));
+                let ci = (!low_base)
+                    .then(|| {
+                        let (ya, ga) = scored(&g.respondents, resp, nps_of);
+                        let (yb, gb) = scored(&base_members, &base_mentioners, nps_of);
+                        stats::impact_difference(&ya, &ga, &yb, &gb, cfg)
+                    })
+                    .flatten();
+                c.nps_impact_diff_low.push(ci.map(|x| round2(x.0)));
+                c.nps_impact_diff_high.push(ci.map(|x| round2(x.1)));
             }
             // Holm over the themes tested in this group's comparison.
             let tested: Vec<usize> = (start..c.p_value.len())
@@ -220,11 +248,16 @@ pub(super) fn table(
         Column::new("low_base".into(), c.low_base),
         Column::new("negative_share".into(), c.negative_share),
         Column::new("nps_impact".into(), c.nps_impact),
+        Column::new("baseline_nps_impact".into(), c.baseline_nps_impact),
+        Column::new("nps_impact_diff".into(), c.nps_impact_diff),
+        Column::new("nps_impact_diff_low".into(), c.nps_impact_diff_low),
+        Column::new("nps_impact_diff_high".into(), c.nps_impact_diff_high),
     ])?))
 }
 
-/// NPS impact of `mentioners` within the group `members`: NPS(group) − NPS(group without them).
-fn group_impact(
+/// NPS impact of `mentioners` within `members`: NPS(members) − NPS(members without them),
+/// unrounded.
+fn raw_impact(
     members: &BTreeSet<&str>,
     mentioners: &BTreeSet<&str>,
     nps_of: &BTreeMap<String, f64>,
@@ -239,7 +272,26 @@ fn group_impact(
     };
     let all = score(&|_| true)?;
     let without = score(&|r| !mentioners.contains(r))?;
-    Some(round2(all - without))
+    Some(all - without)
+}
+
+/// The scored among `members` as y (+1/0/−1, in key order) and the positions of `mentioners`.
+fn scored(
+    members: &BTreeSet<&str>,
+    mentioners: &BTreeSet<&str>,
+    nps_of: &BTreeMap<String, f64>,
+) -> (Vec<f64>, Vec<usize>) {
+    let mut y = Vec::new();
+    let mut g = Vec::new();
+    for r in members {
+        if let Some(s) = nps_of.get(*r) {
+            if mentioners.contains(r) {
+                g.push(y.len());
+            }
+            y.push(stats::nps_value(*s));
+        }
+    }
+    (y, g)
 }
 
 #[cfg(test)]
@@ -345,6 +397,25 @@ mod tests {
             (b("low_base")[west], b("significant")[west]),
             (Some(true), None)
         );
+        // NPS impact within north (20 detractors, 20 promoters; the 10 non-mentioners 5 + 5)
+        // is 0 − 0 = 0; within the rest (south + west: 22 detractors, 21 promoters of 43;
+        // its 36 non-mentioners 18 + 18) it is −2.33 − 0; the difference 2.33, with a
+        // bootstrap interval around it.
+        assert_eq!(f("nps_impact")[north], Some(0.0));
+        assert_eq!(f("baseline_nps_impact")[north], Some(-2.33));
+        assert_eq!(f("nps_impact_diff")[north], Some(2.33));
+        let (lo, hi) = (
+            f("nps_impact_diff_low")[north].unwrap(),
+            f("nps_impact_diff_high")[north].unwrap(),
+        );
+        assert!(lo < 2.33 && 2.33 < hi, "{lo} {hi}");
+        assert_eq!(
+            f("nps_impact_diff_low")[west],
+            None,
+            "low base: no interval"
+        );
+        // Seeded, stratified resamples: the same table again.
+        assert!(df.equals_missing(&table(&rows, &order, &nps_of, &cfg).unwrap().unwrap()));
         // February against January; January has no month before it.
         let feb = find("period", "2025-02", "wait_time");
         assert_eq!(s("baseline")[feb].as_deref(), Some("2025-01"));
