@@ -37,6 +37,16 @@ pub enum Error {
     Mismatch { path: PathBuf, message: String },
 }
 
+impl Error {
+    /// A failure writing or reading the output at `path`.
+    pub fn output(path: &std::path::Path, e: impl std::fmt::Display) -> Error {
+        Error::Output {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        }
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl From<crate::classify::ClassifyError> for Error {

@@ -31,37 +31,25 @@ pub struct ChunkClassifier {
 /// Texts per encoder call: bounds memory of one call and lets the progress bar move.
 const EMBED_CHUNK: usize = 1024;
 
+/// Embeddings of `texts` as classifier features, in encoder calls of bounded size;
+/// `progress(n)` after each call.
 pub fn embed_all(
     encoder: &dyn TextEncoder,
-    segs: &[Segment],
+    texts: &[&str],
     mut progress: impl FnMut(usize),
 ) -> crate::model::Result<(Embeddings, EncodeStats)> {
     let mut out = Embeddings {
         dim: encoder.dim(),
-        data: Vec::with_capacity(segs.len() * encoder.dim()),
+        data: Vec::with_capacity(texts.len() * encoder.dim()),
     };
     let mut stats = EncodeStats::default();
-    for chunk in segs.chunks(EMBED_CHUNK) {
-        let texts: Vec<&str> = chunk.iter().map(|s| s.text.as_str()).collect();
-        let e = encoder.embed(&texts, crate::classify::FEATURES)?;
+    for chunk in texts.chunks(EMBED_CHUNK) {
+        let e = encoder.embed(chunk, crate::classify::FEATURES)?;
         stats.add(&encoder.last_stats());
         out.data.extend_from_slice(&e.data);
         progress(chunk.len());
     }
     Ok((out, stats))
-}
-
-/// Embeddings of `texts` as classifier features, in encoder calls of bounded size.
-pub fn embed_texts(encoder: &dyn TextEncoder, texts: &[&str]) -> crate::model::Result<Embeddings> {
-    let mut out = Embeddings {
-        dim: encoder.dim(),
-        data: Vec::with_capacity(texts.len() * encoder.dim()),
-    };
-    for chunk in texts.chunks(EMBED_CHUNK) {
-        out.data
-            .extend_from_slice(&encoder.embed(chunk, crate::classify::FEATURES)?.data);
-    }
-    Ok(out)
 }
 
 impl ChunkClassifier {
@@ -87,7 +75,8 @@ impl ChunkClassifier {
         segs: &[Segment],
         progress: impl FnMut(usize),
     ) -> Result<Labelled, ClassifyError> {
-        let (embeddings, stats) = embed_all(&self.encoder, segs, progress)?;
+        let texts: Vec<&str> = segs.iter().map(|s| s.text.as_str()).collect();
+        let (embeddings, stats) = embed_all(&self.encoder, &texts, progress)?;
         if let Ok(mut s) = self.stats.lock() {
             s.add(&stats);
         }

@@ -104,10 +104,7 @@ pub fn fingerprint(settings: &serde_json::Value) -> String {
 }
 
 pub fn write_info(dir: &Path, info: &PartInfo) -> Result<(), Error> {
-    let value = serde_json::to_value(info).map_err(|e| Error::Output {
-        path: dir.join(INPUT),
-        message: e.to_string(),
-    })?;
+    let value = serde_json::to_value(info).map_err(|e| Error::output(&dir.join(INPUT), e))?;
     crate::output::write_json(&value, &dir.join(INPUT))
 }
 
@@ -186,16 +183,7 @@ pub const ROW_GROUP: usize = 512 * 512;
 
 impl TableWriter {
     pub fn create(path: &Path) -> Result<Self, Error> {
-        let dir = path.parent().unwrap_or(Path::new("."));
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(".palaute-").suffix(".tmp");
-        // Temporary files are private (0600); outputs get the usual 0666 & !umask.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(fs::Permissions::from_mode(0o666));
-        }
-        let tmp = builder.tempfile_in(dir).map_err(|e| out_err(path, e))?;
+        let tmp = crate::util::temp_beside(path)?;
         Ok(TableWriter {
             path: path.to_path_buf(),
             tmp,
@@ -209,7 +197,8 @@ impl TableWriter {
         self.rows += df.height();
         let mut all = match self.pending.take() {
             Some(mut p) => {
-                p.vstack_mut_owned(df).map_err(|e| out_err(&self.path, e))?;
+                p.vstack_mut_owned(df)
+                    .map_err(|e| Error::output(&self.path, e))?;
                 p
             }
             None => df,
@@ -227,16 +216,20 @@ impl TableWriter {
         let mut df = df;
         df.rechunk_mut();
         if self.writer.is_none() {
-            let file = self.tmp.reopen().map_err(|e| out_err(&self.path, e))?;
+            let file = self
+                .tmp
+                .reopen()
+                .map_err(|e| Error::output(&self.path, e))?;
             let w = ParquetWriter::new(file)
                 .with_compression(ParquetCompression::Zstd(None))
                 .batched(df.schema())
-                .map_err(|e| out_err(&self.path, e))?;
+                .map_err(|e| Error::output(&self.path, e))?;
             self.writer = Some(w);
         }
         if let Some(w) = self.writer.as_mut() {
             if df.height() > 0 {
-                w.write_batch(&df).map_err(|e| out_err(&self.path, e))?;
+                w.write_batch(&df)
+                    .map_err(|e| Error::output(&self.path, e))?;
             }
         }
         Ok(())
@@ -250,28 +243,21 @@ impl TableWriter {
     ) -> Result<usize, Error> {
         let last = match self.pending.take() {
             Some(df) => df,
-            None => empty().map_err(|e| out_err(&self.path, e))?,
+            None => empty().map_err(|e| Error::output(&self.path, e))?,
         };
         if self.writer.is_none() || last.height() > 0 {
             self.flush(last)?;
         }
         if let Some(w) = self.writer.take() {
-            w.finish().map_err(|e| out_err(&self.path, e))?;
+            w.finish().map_err(|e| Error::output(&self.path, e))?;
         }
         self.tmp
             .as_file()
             .sync_all()
-            .map_err(|e| out_err(&self.path, e))?;
+            .map_err(|e| Error::output(&self.path, e))?;
         self.tmp
             .persist(&self.path)
-            .map_err(|e| out_err(&self.path, e.error))?;
+            .map_err(|e| Error::output(&self.path, e.error))?;
         Ok(self.rows)
-    }
-}
-
-fn out_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Output {
-        path: path.to_path_buf(),
-        message: e.to_string(),
     }
 }

@@ -153,6 +153,14 @@ impl Role {
             Role::Unknown => "unknown",
         }
     }
+
+    /// The role [`as_str`](Self::as_str) names; anything else is `Unknown`.
+    pub fn parse(s: &str) -> Role {
+        [Role::Respondent, Role::Interviewer, Role::Participant]
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .unwrap_or(Role::Unknown)
+    }
 }
 
 /// One speaker turn of an interview: consecutive cues of one speaker merged. `cues` keeps each

@@ -1,13 +1,17 @@
 //! Small helpers several stages share. They live here, not in one stage that the others would
 //! then import (the model importing ingest for a hex string).
 
+use std::path::Path;
+
+use crate::error::Error;
+
 /// Lower-case hexadecimal of `bytes` (sha256 digests in run.json, manifests and cache keys).
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Hex sha256 of a file, streamed so that hashing does not add to resident memory.
-pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
+pub fn sha256_file(path: &Path) -> std::io::Result<String> {
     use sha2::{Digest, Sha256};
     use std::io::Read;
     let mut file = std::fs::File::open(path)?;
@@ -25,8 +29,9 @@ pub fn sha256_file(path: &std::path::Path) -> std::io::Result<String> {
 
 /// FNV-1a, then MurmurHash3's 64-bit finaliser: stable across platforms and releases, unlike
 /// `std`'s hasher, so the samples a run takes (emergent-theme clustering, zero-shot fitting)
-/// are the same everywhere. The finaliser matters: FNV alone barely changes its high bits for ids that differ only at the end
-/// ("r-101", "r-102"), so sorting by it would sample runs of consecutive ids.
+/// are the same everywhere. The finaliser matters: FNV alone barely changes its high bits for
+/// ids that differ only at the end ("r-101", "r-102"), so sorting by it would sample runs of
+/// consecutive ids.
 pub fn stable_hash(id: &str) -> u64 {
     let mut h = id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
@@ -40,48 +45,41 @@ pub fn stable_hash(id: &str) -> u64 {
 
 /// Path as it appears in outputs: forward slashes, no leading `./`, so reruns from the same
 /// place give identical tables on any OS.
-pub fn source_name(path: &std::path::Path) -> String {
+pub fn source_name(path: &Path) -> String {
     let s = path.to_string_lossy().replace('\\', "/");
     s.trim_start_matches("./").to_string()
 }
 
-/// Write `contents` to `path` via a temporary file in the same folder and a rename.
-pub fn write_atomic(
-    path: &std::path::Path,
-    write: impl FnOnce(&mut std::fs::File) -> Result<(), String>,
-) -> Result<(), crate::error::Error> {
+/// A temporary file beside `path` (same folder, so a rename puts it in place atomically),
+/// readable like any file a program writes: temp files are private (0600) by default, but
+/// outputs are for the team that reads them, so they get the usual 0666 & !umask.
+pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, Error> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
+        .unwrap_or(Path::new("."));
     let mut builder = tempfile::Builder::new();
     builder.prefix(".palaute-").suffix(".tmp");
-    // Temp files are private (0600) by default; outputs are for the team that reads them, so
-    // they get the usual 0666 & !umask of any file a program writes.
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o666));
     }
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .map_err(|e| crate::error::Error::Output {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-    write(tmp.as_file_mut()).map_err(|e| crate::error::Error::Output {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
+    builder.tempfile_in(dir).map_err(|e| Error::output(path, e))
+}
+
+/// Write `path` via a temporary file in the same folder, synced, and a rename: a crash leaves
+/// the previous file or none, never half of one.
+pub fn write_atomic(
+    path: &Path,
+    write: impl FnOnce(&mut std::fs::File) -> Result<(), String>,
+) -> Result<(), Error> {
+    let mut tmp = temp_beside(path)?;
+    write(tmp.as_file_mut()).map_err(|e| Error::output(path, e))?;
     tmp.as_file_mut()
         .sync_all()
-        .map_err(|e| crate::error::Error::Output {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-    tmp.persist(path).map_err(|e| crate::error::Error::Output {
-        path: path.to_path_buf(),
-        message: e.error.to_string(),
-    })?;
+        .map_err(|e| Error::output(path, e))?;
+    tmp.persist(path)
+        .map_err(|e| Error::output(path, e.error))?;
     Ok(())
 }

@@ -346,7 +346,6 @@ mod tests {
             .map(|fact| Row {
                 fact,
                 doc: &docs[fact.doc as usize],
-                doc_idx: fact.doc,
                 respondent: keys[fact.doc as usize].as_str(),
             })
             .collect();

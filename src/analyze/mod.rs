@@ -86,8 +86,6 @@ type QuoteRow<'a> = (usize, usize, usize, &'a Quote);
 struct Row<'a> {
     fact: &'a Fact,
     doc: &'a DocFact,
-    /// Index of the document in [`Facts::docs`] (documents are counted by it).
-    doc_idx: u32,
     respondent: &'a str,
 }
 
@@ -133,7 +131,6 @@ impl<'a> Base<'a> {
                 Some(Row {
                     fact,
                     doc,
-                    doc_idx: fact.doc,
                     respondent: f.respondents.get(doc.respondent as usize)?.as_str(),
                 })
             })

@@ -156,6 +156,13 @@ fn resample(n: usize, seed: u64, b: usize) -> Vec<u32> {
     w
 }
 
+/// (Σw, Σw·y) of all respondents under weights `w`.
+fn totals(y: &[f64], w: &[u32]) -> (f64, f64) {
+    y.iter().zip(w).fold((0f64, 0f64), |(a, s), (y, w)| {
+        (a + *w as f64, s + *w as f64 * y)
+    })
+}
+
 /// NPS impact of a group under weights `w`: 100 × (mean(y) − mean(y | not in group)).
 fn impact(y: &[f64], w: &[u32], group: &[usize], total: (f64, f64)) -> f64 {
     let (sw, sy) = group.iter().fold((0f64, 0f64), |(a, b), &r| {
@@ -190,10 +197,7 @@ pub fn impact_difference(
     let seed_b = cfg.seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let side = |y: &[f64], g: &[usize], seed: u64, b: usize| {
         let w = resample(y.len(), seed, b);
-        let total = y.iter().zip(&w).fold((0f64, 0f64), |(a, s), (y, w)| {
-            (a + *w as f64, s + *w as f64 * y)
-        });
-        impact(y, &w, g, total)
+        impact(y, &w, g, totals(y, &w))
     };
     let diffs: Vec<f64> = (0..cfg.bootstrap_resamples)
         .into_par_iter()
@@ -227,9 +231,7 @@ pub fn bootstrap(
         .into_par_iter()
         .map(|b| {
             let w = resample(n, cfg.seed, b);
-            let total = y.iter().zip(&w).fold((0f64, 0f64), |(a, s), (y, w)| {
-                (a + *w as f64, s + *w as f64 * y)
-            });
+            let total = totals(y, &w);
             let imp = groups.iter().map(|g| impact(y, &w, g, total)).collect();
             let ri = match mentions {
                 Some((m, p)) => {

@@ -43,7 +43,7 @@ pub(super) fn themes(
         th.documents.push(
             members
                 .iter()
-                .map(|r| r.doc_idx)
+                .map(|r| r.fact.doc)
                 .collect::<BTreeSet<_>>()
                 .len() as u32,
         );

@@ -48,12 +48,7 @@ struct Unexplained {
 }
 
 fn role(s: Option<&str>) -> Role {
-    match s {
-        Some("interviewer") => Role::Interviewer,
-        Some("participant") => Role::Participant,
-        Some("respondent") => Role::Respondent,
-        _ => Role::Unknown,
-    }
+    s.map_or(Role::Unknown, Role::parse)
 }
 
 pub fn build(parts: &[Part], cfg: &Config, progress: Progress) -> Result<Evidence, Error> {

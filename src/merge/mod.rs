@@ -145,7 +145,7 @@ fn merge_rejects(parts: &[Part], out: &Path) -> Result<usize, Error> {
 /// first appearance (as one frame of all documents would have them), absent ones null.
 fn merge_documents(parts: &[Part], out: &Path) -> Result<usize, Error> {
     let base: Vec<String> = documents_frame(&[], &[], None)
-        .map_err(|e| out_err(out, e))?
+        .map_err(|e| Error::output(out, e))?
         .get_column_names()
         .iter()
         .map(|n| n.to_string())
@@ -160,7 +160,7 @@ fn merge_documents(parts: &[Part], out: &Path) -> Result<usize, Error> {
             })?;
             let schema = ParquetReader::new(file)
                 .schema()
-                .map_err(|e| out_err(&path, e))?;
+                .map_err(|e| Error::output(&path, e))?;
             for name in schema.iter_names() {
                 if name.starts_with("meta_") && !meta.iter().any(|m| m == name.as_str()) {
                     meta.push(name.to_string());
@@ -175,12 +175,12 @@ fn merge_documents(parts: &[Part], out: &Path) -> Result<usize, Error> {
         for m in &meta {
             if df.column(m).is_err() {
                 df.with_column(Column::full_null(m.into(), height, &DataType::String))
-                    .map_err(|e| out_err(out, e))?;
+                    .map_err(|e| Error::output(out, e))?;
             }
         }
         w.write(
             df.select(order.iter().cloned())
-                .map_err(|e| out_err(out, e))?,
+                .map_err(|e| Error::output(out, e))?,
         )
     })?;
     let empty_order = order.clone();
@@ -245,18 +245,11 @@ fn with_emergent(
         scores[i].push(1.0);
         root[i] = Some(theme.clone());
     }
-    let err = |e: PolarsError| out_err(Path::new("segments.parquet"), e);
+    let err = |e: PolarsError| Error::output(Path::new("segments.parquet"), e);
     df.with_column(list_col("themes", &themes)).map_err(err)?;
     df.with_column(crate::analyze::list_f32_col("theme_scores", &scores))
         .map_err(err)?;
     df.with_column(Column::new("root_cause_theme".into(), root))
         .map_err(err)?;
     Ok(df)
-}
-
-fn out_err(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::Output {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    }
 }

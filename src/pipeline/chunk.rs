@@ -59,12 +59,9 @@ pub fn write_part(
         (chunks, documents, segments) = (0, 0, 0);
     }
     parsed.documents.clear();
-    let out = |name: &Path, e: polars::prelude::PolarsError| Error::Output {
-        path: name.to_path_buf(),
-        message: e.to_string(),
-    };
     let rejects_path = tmp.join(parts::REJECTS);
-    let mut rejects = rejects_frame(&parsed.rejects).map_err(|e| out(&rejects_path, e))?;
+    let mut rejects =
+        rejects_frame(&parsed.rejects).map_err(|e| Error::output(&rejects_path, e))?;
     write_parquet(&mut rejects, &rejects_path)?;
     for rej in parsed.rejects.iter().filter(|x| x.line.is_none()) {
         tracing::warn!("{}: {}", rej.source_file, rej.reason);
@@ -208,9 +205,8 @@ fn write_chunk(st: &Stages, docs: &mut [Document], dir: &Path, c: usize) -> Resu
         Some(cl) => Some(cl.label(docs, &segs, |_| {})?),
         None => None,
     };
-    let frame_err = |table: Table, e: polars::prelude::PolarsError| Error::Output {
-        path: parts::chunk_path(dir, table, c),
-        message: e.to_string(),
+    let frame_err = |table: Table, e: polars::prelude::PolarsError| {
+        Error::output(&parts::chunk_path(dir, table, c), e)
     };
     let mut df = documents_frame(
         docs,

@@ -313,10 +313,7 @@ fn zero_shot_fit(
         })?
     } else {
         let fit = sample::fit_zero_shot(cfg, detector, segmenter, files, c)?;
-        serde_json::to_string(&fit).map_err(|e| Error::Output {
-            path: stage.join(ZERO_SHOT),
-            message: e.to_string(),
-        })?
+        serde_json::to_string(&fit).map_err(|e| Error::output(&stage.join(ZERO_SHOT), e))?
     };
     let fit: crate::classify::ZeroShotArtifact =
         serde_json::from_str(&text).map_err(|e| Error::Config {

@@ -62,7 +62,7 @@ pub fn fit_zero_shot(
     let sample = kept.into_sorted_vec();
     let texts: Vec<&str> = sample.iter().map(|s| s.2.as_str()).collect();
     let langs: Vec<&str> = sample.iter().map(|s| s.3.as_str()).collect();
-    let emb = crate::evidence::embed_texts(&cl.encoder, &texts)?;
+    let (emb, _) = crate::evidence::embed_all(&cl.encoder, &texts, |_| {})?;
     Ok(cl.classifier.fit_zero_shot(&emb, &texts, &langs))
 }
 
