@@ -119,8 +119,83 @@ def docx_empty_paragraphs() -> None:
             z.writestr(info, data)
 
 
+def xlsx_giant_shared_string() -> None:
+    """A survey whose one comment (in sharedStrings.xml) is a 3 MB pasted text: a 20 kB file.
+    Read whole it is cut to [ingest] max_cell_chars; under max_inflated_mb = 1 the part is
+    refused before calamine loads the shared strings into memory."""
+    giant = ("Lasku oli väärin ja asiakaspalvelu ei vastannut. " * 62_000)[:3_000_000]
+    shared = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>{giant}</t></si></sst>"""
+    sheet = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>
+<row r="1">{text("A1", "Vastaaja")}{text("B1", "Suosittelu (0-10)")}{text("C1", "Mikä on tärkein syy antamaasi arvosanaan?")}</row>
+<row r="2">{text("A2", "r1")}{num("B2", 2)}<c r="C2" t="s"><v>0</v></c></row>
+<row r="3">{text("A3", "r2")}{num("B3", 9)}{text("C3", "Asentaja tuli ajallaan ja kaikki toimi heti.")}</row>
+</sheetData></worksheet>"""
+    ct = CT.replace("</Types>", '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+    wb_rels = WB_RELS.replace("</Relationships>", '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+    parts = [
+        ("[Content_Types].xml", ct),
+        ("_rels/.rels", RELS),
+        ("xl/workbook.xml", WB),
+        ("xl/_rels/workbook.xml.rels", wb_rels),
+        ("xl/worksheets/sheet1.xml", sheet),
+        ("xl/sharedStrings.xml", shared),
+    ]
+    write_zip(OUT / "xlsx_giant_shared_string.xlsx", parts)
+
+
+def write_zip(path: Path, parts: list[tuple[str, str]]) -> None:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts:
+            info = zipfile.ZipInfo(name, (2026, 1, 1, 0, 0, 0))
+            # ODS wants its mimetype first and stored.
+            info.compress_type = zipfile.ZIP_STORED if name == "mimetype" else zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
+
+
+def ods(path: Path, extra_rows: str) -> None:
+    def cell(v: str) -> str:
+        kind = 'office:value-type="float" office:value="%s"' % v if v.isdigit() else 'office:value-type="string"'
+        return f"<table:table-cell {kind}><text:p>{v}</text:p></table:table-cell>"
+
+    def row(*vs: str) -> str:
+        return "<table:table-row>" + "".join(cell(v) for v in vs) + "</table:table-row>"
+
+    content = f"""<?xml version="1.0" encoding="UTF-8"?>
+<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body><office:spreadsheet><table:table table:name="Vastaukset">
+{row("Vastaaja", "Suosittelu (0-10)", "Mikä on tärkein syy antamaasi arvosanaan?")}
+{row("r1", "3", "Lasku tuli kahteen kertaan eikä kukaan vastannut sähköposteihin.")}
+{row("r2", "9", "Asentaja tuli ajallaan ja kaikki toimi heti.")}
+{extra_rows}</table:table></office:spreadsheet></office:body></office:document-content>"""
+    manifest = """<?xml version="1.0" encoding="UTF-8"?>
+<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path="/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>"""
+    write_zip(path, [
+        ("mimetype", "application/vnd.oasis.opendocument.spreadsheet"),
+        ("META-INF/manifest.xml", manifest),
+        ("content.xml", content),
+    ])
+
+
+def ods_repeated_rows() -> None:
+    """Two survey rows, then one row repeated 3 000 times whose one filled cell is repeated
+    across all 16 384 columns: 49 million cells described in 1 kB. calamine expands the
+    sheet densely (under its 100 M-cell cap): gigabytes; palaute measures the extent first.
+    ods_survey.ods is the same survey without that row."""
+    ods(OUT / "ods_survey.ods", "")
+    # Found by scripts/fuzz.sh: content.xml cut before the sheet is closed made calamine 0.38
+    # loop forever (it ignores end-of-file inside a table).
+    with zipfile.ZipFile(OUT / "ods_survey.ods") as z:
+        parts = [(n, z.read(n).decode()) for n in z.namelist()]
+    parts = [(n, d[: d.index("</table:table>")] if n == "content.xml" else d) for n, d in parts]
+    write_zip(OUT / "ods_truncated.ods", parts)
+    ods(OUT / "ods_repeated_rows.ods", '<table:table-row table:number-rows-repeated="3000"><table:table-cell office:value-type="string" table:number-columns-repeated="16384"><text:p>x</text:p></table:table-cell></table:table-row>')
+
+
 if __name__ == "__main__":
     OUT.mkdir(parents=True, exist_ok=True)
     sparse_far_cell()
     docx_empty_paragraphs()
+    xlsx_giant_shared_string()
+    ods_repeated_rows()
     layouts()

@@ -70,6 +70,11 @@ impl Config {
                 Err(bad(format!("{name} must be at least 1")))
             }
         };
+        at_least_one("[ingest] max_cell_chars", self.ingest.max_cell_chars)?;
+        at_least_one(
+            "[ingest] max_inflated_mb",
+            self.ingest.max_inflated_mb as usize,
+        )?;
         at_least_one("[classify] quotes_per_cell", c.quotes_per_cell)?;
         at_least_one("[classify] max_themes", c.max_themes)?;
         unit("[classify] question_weight", c.question_weight.into())?;
@@ -138,6 +143,9 @@ pub struct IngestConfig {
     /// Most megabytes a compressed part of a file (DOCX `word/document.xml`) may inflate to;
     /// beyond it the file is rejected, so a deflate bomb cannot exhaust memory.
     pub max_inflated_mb: u64,
+    /// Most characters of one table cell; a longer cell is cut at a word boundary and the cut
+    /// is a field-level reject (Excel itself stops at 32 767).
+    pub max_cell_chars: usize,
     pub columns: ColumnOverrides,
 }
 
@@ -154,6 +162,7 @@ impl Default for IngestConfig {
                 "palaute.toml".into(),
             ],
             max_inflated_mb: 200,
+            max_cell_chars: 100_000,
             columns: ColumnOverrides::default(),
         }
     }

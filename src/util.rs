@@ -83,3 +83,46 @@ pub fn write_atomic(
         .map_err(|e| Error::output(path, e.error))?;
     Ok(())
 }
+
+thread_local! {
+    /// Set while [`catch_quietly`] runs on this thread; holds the panic message once caught.
+    static QUIET: std::cell::RefCell<Option<Option<String>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f`, turning a panic into `Err(message)` without printing it: a reader panicking
+/// inside a library (Polars on corrupt Parquet metadata) becomes a whole-file reject whose
+/// reason says why, and the researcher's terminal does not show a backtrace for a handled
+/// case. Panics elsewhere, and on other threads, still go to the previous hook.
+pub fn catch_quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let quiet = QUIET.with(|q| {
+                let mut q = q.borrow_mut();
+                match q.as_mut() {
+                    Some(slot) => {
+                        let payload = info.payload();
+                        let message = payload
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| payload.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "panic".into());
+                        *slot = Some(message);
+                        true
+                    }
+                    None => false,
+                }
+            });
+            if !quiet {
+                previous(info);
+            }
+        }));
+    });
+    let outer = QUIET.with(|q| q.borrow_mut().replace(None));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    let message = QUIET
+        .with(|q| std::mem::replace(&mut *q.borrow_mut(), outer))
+        .flatten();
+    result.map_err(|_| message.unwrap_or_else(|| "panic".into()))
+}

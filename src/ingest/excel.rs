@@ -124,3 +124,127 @@ fn to_cell(d: &Data) -> Cell {
         Data::DurationIso(s) => Cell::Text(s.clone()),
     }
 }
+
+/// Most cells an ODS sheet may span as a grid (first to last non-empty row × column): about
+/// 320 MB of cells. calamine materialises ODS sheets densely (up to 100 M cells), and a few
+/// repeat attributes in a small file describe millions of rows; XLSX/XLSB are streamed
+/// sparse instead, and XLS's format caps a sheet at 65 536 × 256.
+pub const MAX_ODS_GRID_CELLS: u64 = 10_000_000;
+
+/// Errs when a sheet of an ODS `content.xml` spans more than [`MAX_ODS_GRID_CELLS`] cells, or
+/// when the XML ends before its elements are closed: calamine 0.38 loops forever on a
+/// `content.xml` cut inside a sheet or a cell comment (found by scripts/fuzz.sh). Measured
+/// from the XML as a stream, before calamine reads anything; a file that is not an ODS
+/// passes. `limit` bounds the inflated XML as everywhere ([`super::inflate`]).
+pub fn check_ods_grid(bytes: &[u8], limit: u64) -> Result<(), String> {
+    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
+        return Ok(());
+    };
+    let Ok(entry) = zip.by_name("content.xml") else {
+        return Ok(());
+    };
+    let xml = std::io::BufReader::new(std::io::Read::take(entry, limit));
+    let mut reader = quick_xml::Reader::from_reader(xml);
+    let mut buf = Vec::new();
+    let mut grid = Grid::default();
+    let mut depth = 0usize;
+    loop {
+        buf.clear();
+        let event = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| format!("not a valid ODS spreadsheet: {e}"))?;
+        let (e, has_content) = match &event {
+            quick_xml::events::Event::Start(e) => {
+                depth += 1;
+                (e, true)
+            }
+            quick_xml::events::Event::Empty(e) => (e, false),
+            quick_xml::events::Event::End(e) => {
+                depth = depth.saturating_sub(1);
+                if e.name().as_ref() == b"table:table" {
+                    grid.check()?;
+                    grid = Grid::default();
+                }
+                continue;
+            }
+            quick_xml::events::Event::Eof if depth > 0 => {
+                return Err(
+                    "not a valid ODS spreadsheet: content.xml ends before its elements are closed (truncated file?)"
+                        .into(),
+                )
+            }
+            quick_xml::events::Event::Eof => return grid.check(),
+            _ => continue,
+        };
+        let repeat = |attr: &[u8]| -> u64 {
+            e.try_get_attribute(attr)
+                .ok()
+                .flatten()
+                .and_then(|a| std::str::from_utf8(&a.value).ok()?.parse().ok())
+                .unwrap_or(1)
+        };
+        match e.name().as_ref() {
+            b"table:table-row" => grid.row(repeat(b"table:number-rows-repeated")),
+            b"table:table-cell" | b"table:covered-table-cell" => {
+                let filled = has_content
+                    || e.try_get_attribute(b"office:value-type")
+                        .ok()
+                        .flatten()
+                        .is_some();
+                grid.cells(repeat(b"table:number-columns-repeated"), filled);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The extent of one ODS sheet's non-empty cells, counted with their repeats.
+#[derive(Default)]
+struct Grid {
+    /// Rows so far, and the current row's first index and repeat count.
+    rows: u64,
+    row_repeat: u64,
+    col: u64,
+    first_row: Option<u64>,
+    last_row: u64,
+    first_col: u64,
+    last_col: u64,
+}
+
+impl Grid {
+    fn row(&mut self, repeat: u64) {
+        self.rows = self.rows.saturating_add(self.row_repeat);
+        self.row_repeat = repeat;
+        self.col = 0;
+    }
+
+    fn cells(&mut self, repeat: u64, filled: bool) {
+        if filled {
+            let first = self.col;
+            let last = self.col.saturating_add(repeat - 1);
+            if self.first_row.is_none() {
+                self.first_row = Some(self.rows);
+                self.first_col = first;
+            }
+            self.first_col = self.first_col.min(first);
+            self.last_col = self.last_col.max(last);
+            self.last_row = self.rows.saturating_add(self.row_repeat.saturating_sub(1));
+        }
+        self.col = self.col.saturating_add(repeat);
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let Some(first_row) = self.first_row else {
+            return Ok(());
+        };
+        let rows = self.last_row - first_row + 1;
+        let cols = self.last_col - self.first_col + 1;
+        if rows.saturating_mul(cols) > MAX_ODS_GRID_CELLS {
+            return Err(format!(
+                "a sheet spans {rows} rows × {cols} columns of cells (stray cells far from the data?), \
+                 over the {MAX_ODS_GRID_CELLS} cells an ODS sheet may span; delete the stray cells or save as XLSX"
+            ));
+        }
+        Ok(())
+    }
+}

@@ -7,6 +7,7 @@ pub mod columns;
 pub mod csv;
 pub mod decode;
 pub mod excel;
+pub mod inflate;
 pub mod jsonl;
 pub mod parquet;
 pub mod table;
@@ -178,15 +179,13 @@ pub fn read_file_into(
     };
     // A reader (or a library under it: Polars panics on some corrupt Parquet metadata, found
     // by tests/it/fuzz.rs) that panics costs its file, not the run.
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        reader.read_into(&input, cfg, emit)
-    }))
-    .unwrap_or_else(|_| {
-        Err(format!(
-            "the file is corrupt: the {} reader failed on it",
-            reader.format()
-        ))
-    });
+    let outcome = crate::util::catch_quietly(|| reader.read_into(&input, cfg, emit))
+        .unwrap_or_else(|panic| {
+            Err(format!(
+                "the file is corrupt: the {} reader failed on it ({panic})",
+                reader.format()
+            ))
+        });
     match outcome {
         Ok(parsed) => FileResult {
             source: source.to_string(),
@@ -256,7 +255,7 @@ fn finish_table(
     if rows.len() <= 1 && rejects.is_empty() {
         return Err("no data rows (header only)".into());
     }
-    let outcome = table::build(input.source, rows, &cfg.ingest.columns)?;
+    let outcome = table::build(input.source, rows, &cfg.ingest)?;
     Ok(table_parsed(outcome, rejects, detail))
 }
 
@@ -282,7 +281,7 @@ fn stream_table(
     emit: &mut dyn FnMut(Vec<Document>),
     feed: impl FnOnce(Feed) -> Result<Vec<RowReject>, String>,
 ) -> Result<Parsed, String> {
-    let mut table = table::TableStream::new(input.source, &cfg.ingest.columns);
+    let mut table = table::TableStream::new(input.source, &cfg.ingest);
     let mut records = 0usize;
     let broken = feed(&mut |row| {
         records += 1;
@@ -358,6 +357,9 @@ impl Reader for ExcelReader {
         "spreadsheet"
     }
     fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
+        let limit = cfg.ingest.max_inflated_mb.saturating_mul(1 << 20);
+        inflate::check_parts(input.bytes, limit)?;
+        excel::check_ods_grid(input.bytes, limit)?;
         let (sheet, rows) = excel::read(input.path, cfg.ingest.sheet.as_deref())?;
         let detail = FileDetail {
             sheet: Some(sheet),

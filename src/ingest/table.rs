@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::cell::Cell;
 use super::columns::{self, Roles};
-use crate::config::ColumnOverrides;
+use crate::config::{ColumnOverrides, IngestConfig};
 use crate::record::{DocKind, Document, Reject};
 
 /// One physical record of a table, with where it starts in the file.
@@ -71,6 +71,8 @@ struct Ready {
 pub struct TableStream<'a> {
     source: &'a str,
     ov: &'a ColumnOverrides,
+    /// Longest cell kept whole ([`IngestConfig::max_cell_chars`]).
+    max_cell_chars: usize,
     /// Header rows and the sample, until the roles are known.
     pending: Vec<RawRow>,
     ready: Option<Ready>,
@@ -81,10 +83,11 @@ pub struct TableStream<'a> {
 }
 
 impl<'a> TableStream<'a> {
-    pub fn new(source: &'a str, ov: &'a ColumnOverrides) -> Self {
+    pub fn new(source: &'a str, cfg: &'a IngestConfig) -> Self {
         TableStream {
             source,
-            ov,
+            ov: &cfg.columns,
+            max_cell_chars: cfg.max_cell_chars,
             pending: Vec::new(),
             ready: None,
             seen_ids: HashMap::new(),
@@ -95,7 +98,12 @@ impl<'a> TableStream<'a> {
     }
 
     /// Errors only when the roles cannot be decided (no open-text column): the whole file.
-    pub fn push(&mut self, row: RawRow, emit: &mut dyn FnMut(Vec<Document>)) -> Result<(), String> {
+    pub fn push(
+        &mut self,
+        mut row: RawRow,
+        emit: &mut dyn FnMut(Vec<Document>),
+    ) -> Result<(), String> {
+        self.cut_giant_cells(&mut row);
         if self.ready.is_none() {
             self.pending.push(row);
             // Header rows (at most 3) plus the sample.
@@ -106,6 +114,34 @@ impl<'a> TableStream<'a> {
         }
         self.row(&row, emit);
         Ok(())
+    }
+
+    /// A cell of megabytes is not an answer (typically an unbalanced quote that swallowed the
+    /// rest of a CSV, or a pasted document); whole, it would cost ten times its size in
+    /// segments through every stage. It is cut at a word boundary and the cut recorded as a
+    /// field-level reject, so nothing is lost silently.
+    fn cut_giant_cells(&mut self, row: &mut RawRow) {
+        let max = self.max_cell_chars;
+        for (col, cell) in row.cells.iter_mut().enumerate() {
+            let Cell::Text(text) = cell else { continue };
+            let Some((at, _)) = text.char_indices().nth(max) else {
+                continue;
+            };
+            let cut = text[..at]
+                .rfind(char::is_whitespace)
+                .filter(|w| *w >= at / 2)
+                .unwrap_or(at);
+            let chars = text.chars().count();
+            text.truncate(cut);
+            let reason = format!(
+                "cell in column {} has {chars} characters; cut to the first {} \
+                 ([ingest] max_cell_chars = {max})",
+                col + 1,
+                text.chars().count()
+            );
+            self.rejects
+                .push(Reject::field(self.source, row.line, reason, text));
+        }
     }
 
     fn decide(&mut self, emit: &mut dyn FnMut(Vec<Document>)) -> Result<(), String> {
@@ -168,12 +204,8 @@ impl<'a> TableStream<'a> {
 
 /// The whole table at once (XLSX, JSON Lines, Parquet, tests): `rows` starts with the header
 /// row. Errs, rejecting the whole file, when the table has no usable open-text column.
-pub fn build(
-    source: &str,
-    rows: Vec<RawRow>,
-    ov: &ColumnOverrides,
-) -> Result<TableOutcome, String> {
-    let mut stream = TableStream::new(source, ov);
+pub fn build(source: &str, rows: Vec<RawRow>, cfg: &IngestConfig) -> Result<TableOutcome, String> {
+    let mut stream = TableStream::new(source, cfg);
     let mut documents = Vec::new();
     let mut emit = |d: Vec<Document>| documents.extend(d);
     for row in rows {

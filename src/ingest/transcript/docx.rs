@@ -10,6 +10,8 @@ use std::io::{BufReader, Read};
 
 use quick_xml::events::Event;
 
+use crate::ingest::inflate::{too_big, Counted};
+
 /// Paragraph texts with their 1-based paragraph number; `<w:br/>` splits lines within one.
 /// At most `limit` bytes of XML are inflated.
 pub fn paragraphs(bytes: &[u8], limit: u64) -> Result<Vec<(u64, String)>, String> {
@@ -18,13 +20,7 @@ pub fn paragraphs(bytes: &[u8], limit: u64) -> Result<Vec<(u64, String)>, String
     let entry = zip
         .by_name("word/document.xml")
         .map_err(|_| "not a Word document: word/document.xml is missing".to_string())?;
-    let too_big = |size: u64| {
-        format!(
-            "word/document.xml inflates to {} MB, over the limit of {} MB ([ingest] max_inflated_mb)",
-            size >> 20,
-            limit >> 20
-        )
-    };
+    let too_big = |size: u64| too_big("word/document.xml", size, limit);
     // The declared size can lie; the `take` below enforces the limit whatever it says.
     if entry.size() > limit {
         return Err(too_big(entry.size()));
@@ -39,20 +35,6 @@ pub fn paragraphs(bytes: &[u8], limit: u64) -> Result<Vec<(u64, String)>, String
         return Err(too_big(counted.read));
     }
     parsed
-}
-
-/// A reader that counts the bytes it hands out.
-struct Counted<R> {
-    inner: R,
-    read: u64,
-}
-
-impl<R: Read> Read for Counted<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.read += n as u64;
-        Ok(n)
-    }
 }
 
 fn parse(xml: impl Read) -> Result<Vec<(u64, String)>, String> {
