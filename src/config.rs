@@ -16,6 +16,7 @@ pub struct Config {
     pub transcripts: TranscriptConfig,
     pub segment: SegmentConfig,
     pub lang: LangConfig,
+    pub privacy: crate::redact::PrivacyConfig,
     pub models: crate::model::ModelsConfig,
     pub classify: crate::classify::ClassifyConfig,
     pub discover: crate::discover::DiscoverConfig,

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 pub enum Error {
     #[error("configuration {path}: {message}")]
     Config { path: PathBuf, message: String },
+    #[error(transparent)]
+    Privacy(#[from] crate::redact::PrivacyError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,

@@ -20,6 +20,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod query;
 pub mod record;
+pub mod redact;
 pub mod report;
 pub mod segment;
 pub mod text;

@@ -135,7 +135,7 @@ impl Task {
 
 /// Who is talking in a segment. Survey answers are all `Respondent`; interview turns are
 /// `Interviewer` or `Participant` (configured, or inferred from question and talk share).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Respondent,

@@ -19,6 +19,7 @@ use crate::segment::{self, Segmenter};
 /// The stages every chunk goes through, prepared once per run.
 pub struct Stages<'a> {
     pub cfg: &'a Config,
+    pub redactor: &'a crate::redact::Redactor,
     pub detector: &'a dyn LanguageDetector,
     pub segmenter: &'a dyn Segmenter,
     pub classifier: Option<&'a ChunkClassifier>,
@@ -44,7 +45,7 @@ pub fn write_part(
     // Chunks go to a folder named when the file's sha256 is known, at the end.
     let tmp = root.join(format!(".reading-{}", parts::key(source, "")));
     std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-    let (file, counts) = read_in_chunks(st, path, source, &tmp, &mut done)?;
+    let (file, counts, redactions) = read_in_chunks(st, path, source, &tmp, &mut done)?;
     let Counts {
         mut chunks,
         mut documents,
@@ -75,6 +76,7 @@ pub fn write_part(
         rows: parsed.rows,
         documents,
         rejects: parsed.rejects.len(),
+        redactions,
     })
     .unwrap_or(serde_json::Value::Null);
     let info = PartInfo {
@@ -115,7 +117,7 @@ fn read_in_chunks(
     source: &str,
     tmp: &Path,
     done: &mut dyn FnMut(usize),
-) -> Result<(crate::ingest::FileResult, Counts), Error> {
+) -> Result<(crate::ingest::FileResult, Counts, crate::redact::Counts), Error> {
     let size = st.cfg.run.chunk_documents.max(1);
     let (mut chunks, mut documents, mut segments) = (0, 0, 0);
     let mut failure: Option<Error> = None;
@@ -138,7 +140,7 @@ fn read_in_chunks(
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Document>>(2);
         let cfg = st.cfg;
         let reader = scope.spawn(move || {
-            crate::ingest::read_file_into(path, source, cfg, &mut |d| {
+            super::read::read_redacted(path, source, cfg, st.redactor, &mut |d| {
                 // A closed channel means the chunks failed; the reader just finishes.
                 let _ = tx.send(d);
             })
@@ -155,7 +157,7 @@ fn read_in_chunks(
         }
         reader.join()
     });
-    let file = file.map_err(|_| Error::Output {
+    let (file, redactions) = file.map_err(|_| Error::Output {
         path: path.to_path_buf(),
         message: "the reader thread failed".into(),
     })?;
@@ -172,6 +174,7 @@ fn read_in_chunks(
             documents,
             segments,
         },
+        redactions,
     ))
 }
 

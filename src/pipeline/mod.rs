@@ -4,6 +4,7 @@
 //! composed here from the configuration; each stage works on plain records.
 
 mod chunk;
+mod read;
 mod sample;
 
 use std::collections::BTreeMap;
@@ -49,6 +50,9 @@ pub struct InputReport {
     pub rows: usize,
     pub documents: usize,
     pub rejects: usize,
+    /// Personal data replaced, by kind (`EMAIL`, `PHONE`, …; `SPEAKER` = speaker labels
+    /// pseudonymised). Counts only, never the values.
+    pub redactions: crate::redact::Counts,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -155,6 +159,7 @@ fn settings(cfg: &Config, classifier: Option<&ChunkClassifier>) -> Value {
         "palaute_version": env!("CARGO_PKG_VERSION"),
         "ingest": cfg.ingest,
         "transcripts": cfg.transcripts,
+        "privacy": cfg.privacy,
         "segment": cfg.segment,
         "lang": cfg.lang,
         "classify": cfg.classify,
@@ -191,6 +196,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
     // Fail on configuration problems before any work.
     cfg.validate()?;
     // Stage implementations as the configuration chooses them.
+    let redactor = crate::redact::Redactor::new(&cfg.privacy)?;
     let detector = lang::from_config(&cfg.lang)?;
     let segmenter = segment::from_config(&cfg.segment);
     // Locks the folder (one run at a time), finishes or clears what a killed run left; the
@@ -214,6 +220,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
             &*segmenter,
             &files,
             c,
+            &redactor,
             &stage,
         )?),
         _ => None,
@@ -236,6 +243,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
     let staged_parts = stage.join(PARTS);
     let stages = chunk::Stages {
         cfg,
+        redactor: &redactor,
         detector: &*detector,
         segmenter: &*segmenter,
         classifier: classifier.as_ref(),
@@ -303,6 +311,7 @@ fn zero_shot_fit(
     segmenter: &dyn Segmenter,
     files: &[PathBuf],
     c: &mut ChunkClassifier,
+    redactor: &crate::redact::Redactor,
     stage: &Path,
 ) -> Result<String, Error> {
     let earlier = opts.out.join(ZERO_SHOT);
@@ -312,7 +321,7 @@ fn zero_shot_fit(
             source: e,
         })?
     } else {
-        let fit = sample::fit_zero_shot(cfg, detector, segmenter, files, c)?;
+        let fit = sample::fit_zero_shot(cfg, detector, segmenter, files, c, redactor)?;
         serde_json::to_string(&fit).map_err(|e| Error::output(&stage.join(ZERO_SHOT), e))?
     };
     let fit: crate::classify::ZeroShotArtifact =

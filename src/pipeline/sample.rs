@@ -34,24 +34,26 @@ pub fn fit_zero_shot(
     segmenter: &dyn Segmenter,
     files: &[PathBuf],
     cl: &ChunkClassifier,
+    redactor: &crate::redact::Redactor,
 ) -> Result<ZeroShotArtifact, Error> {
     let mut kept: BinaryHeap<Sampled> = BinaryHeap::new();
     for f in files {
         let source = ingest::source_name(f);
         let mut mine: BinaryHeap<Sampled> = BinaryHeap::new();
-        let r = ingest::read_file_into(f, &source, cfg, &mut |docs: Vec<Document>| {
-            let found: Vec<Sampled> = docs
-                .par_iter()
-                .flat_map_iter(|d| segment::segment_document(d, segmenter))
-                .map(|s| {
-                    let lang = detector.detect(&s.text).0;
-                    (stable_hash(&s.segment_id), s.segment_id, s.text, lang)
-                })
-                .collect();
-            for x in found {
-                keep(&mut mine, x);
-            }
-        });
+        let (r, _) =
+            super::read::read_redacted(f, &source, cfg, redactor, &mut |docs: Vec<Document>| {
+                let found: Vec<Sampled> = docs
+                    .par_iter()
+                    .flat_map_iter(|d| segment::segment_document(d, segmenter))
+                    .map(|s| {
+                        let lang = detector.detect(&s.text).0;
+                        (stable_hash(&s.segment_id), s.segment_id, s.text, lang)
+                    })
+                    .collect();
+                for x in found {
+                    keep(&mut mine, x);
+                }
+            });
         // A file rejected as a whole is in no table; it shapes no label either.
         if !r.failed {
             for x in mine {

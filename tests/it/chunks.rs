@@ -46,7 +46,7 @@ fn assert_same_tables(a: &Path, b: &Path) {
     }
 }
 
-fn tiny_model(dir: &Path) -> PathBuf {
+pub fn tiny_model(dir: &Path) -> PathBuf {
     let m = dir.join("tiny-model");
     write_tiny_model(&m, &TinySpec::new(TinyArch::XlmRoberta)).unwrap();
     m

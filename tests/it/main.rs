@@ -8,6 +8,7 @@ mod evidence;
 mod fixtures;
 mod fuzz;
 mod hostile;
+mod privacy;
 mod sample;
 
 use std::path::{Path, PathBuf};
