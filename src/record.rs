@@ -178,6 +178,21 @@ pub struct Turn {
     pub cues: Vec<CueSpan>,
 }
 
+/// The document text of an interview: its turns one per line. Sets each turn's `char_start`
+/// to where it begins in that text (redaction changes turn lengths and lays them out again).
+pub fn interview_text(turns: &mut [Turn]) -> String {
+    let mut at = 0usize;
+    for t in turns.iter_mut() {
+        t.char_start = at;
+        at += t.text.chars().count() + 1;
+    }
+    turns
+        .iter()
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CueSpan {
     pub char_start: usize,

@@ -134,17 +134,10 @@ pub const MAX_ODS_GRID_CELLS: u64 = 10_000_000;
 /// Errs when a sheet of an ODS `content.xml` spans more than [`MAX_ODS_GRID_CELLS`] cells, or
 /// when the XML ends before its elements are closed: calamine 0.38 loops forever on a
 /// `content.xml` cut inside a sheet or a cell comment (found by scripts/fuzz.sh). Measured
-/// from the XML as a stream, before calamine reads anything; a file that is not an ODS
-/// passes. `limit` bounds the inflated XML as everywhere ([`super::inflate`]).
-pub fn check_ods_grid(bytes: &[u8], limit: u64) -> Result<(), String> {
-    let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
-        return Ok(());
-    };
-    let Ok(entry) = zip.by_name("content.xml") else {
-        return Ok(());
-    };
-    let xml = std::io::BufReader::new(std::io::Read::take(entry, limit));
-    let mut reader = quick_xml::Reader::from_reader(xml);
+/// from the XML as it inflates ([`super::inflate::check_parts`] hands it over), before
+/// calamine reads anything.
+pub fn check_ods_grid(xml: &mut dyn std::io::Read) -> Result<(), String> {
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(xml));
     let mut buf = Vec::new();
     let mut grid = Grid::default();
     let mut depth = 0usize;

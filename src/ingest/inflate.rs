@@ -27,10 +27,16 @@ pub fn too_big(part: &str, size: u64, limit: u64) -> String {
     )
 }
 
-/// Errs naming the first part of the archive that inflates past `limit` bytes. Parts are
-/// inflated into a sink, so this costs time linear in the (bounded) content, no memory.
-/// Not a zip archive (XLS is an OLE file) passes: such a file is not compressed.
-pub fn check_parts(bytes: &[u8], limit: u64) -> Result<(), String> {
+/// Errs naming the first part of the archive that inflates past `limit` bytes. Each part is
+/// inflated once, as a stream: `inspect(name, part)` may read it (the ODS grid check reads
+/// `content.xml` this way), the rest goes to a sink, so this costs time linear in the
+/// (bounded) content and no memory. Not a zip archive (XLS is an OLE file) passes: such a
+/// file is not compressed.
+pub fn check_parts(
+    bytes: &[u8],
+    limit: u64,
+    mut inspect: impl FnMut(&str, &mut dyn Read) -> Result<(), String>,
+) -> Result<(), String> {
     let Ok(mut zip) = zip::ZipArchive::new(std::io::Cursor::new(bytes)) else {
         return Ok(());
     };
@@ -46,11 +52,14 @@ pub fn check_parts(bytes: &[u8], limit: u64) -> Result<(), String> {
             inner: entry.take(limit + 1),
             read: 0,
         };
+        let inspected = inspect(&name, &mut counted);
         std::io::copy(&mut counted, &mut std::io::sink())
             .map_err(|e| format!("corrupt zip archive ({name}): {e}"))?;
+        // Cut at the limit, a part ends mid-element: its size is the reason, not the XML.
         if counted.read > limit {
             return Err(too_big(&name, counted.read, limit));
         }
+        inspected?;
     }
     Ok(())
 }

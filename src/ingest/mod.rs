@@ -358,8 +358,10 @@ impl Reader for ExcelReader {
     }
     fn read(&self, input: &Input, cfg: &Config) -> Result<Parsed, String> {
         let limit = cfg.ingest.max_inflated_mb.saturating_mul(1 << 20);
-        inflate::check_parts(input.bytes, limit)?;
-        excel::check_ods_grid(input.bytes, limit)?;
+        inflate::check_parts(input.bytes, limit, |name, part| match name {
+            "content.xml" => excel::check_ods_grid(part),
+            _ => Ok(()),
+        })?;
         let (sheet, rows) = excel::read(input.path, cfg.ingest.sheet.as_deref())?;
         let detail = FileDetail {
             sheet: Some(sheet),

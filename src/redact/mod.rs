@@ -46,11 +46,14 @@ impl Kind {
 
     pub fn label(&self) -> String {
         match self {
+            Kind::Email => "EMAIL".into(),
+            Kind::Phone => "PHONE".into(),
+            Kind::Hetu => "HETU".into(),
+            Kind::Personnummer => "PERSONNUMMER".into(),
+            Kind::Iban => "IBAN".into(),
+            Kind::Card => "CARD".into(),
+            Kind::Name => "NAME".into(),
             Kind::Custom(label) => label.to_uppercase(),
-            other => serde_json::to_value(other)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_uppercase))
-                .unwrap_or_default(),
         }
     }
 
@@ -256,7 +259,7 @@ impl Redactor {
         if doc.turns.is_empty() {
             doc.text = self.text(&doc.text, counts);
         } else {
-            names::redact_interview(self, doc, self.speakers, counts);
+            names::redact_interview(self, doc, counts);
         }
     }
 

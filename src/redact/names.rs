@@ -203,7 +203,8 @@ fn speaker_mentions(text: &str, stems: &[(String, usize)]) -> Vec<Span> {
 /// (numbered per role in order of appearance) when `pseudonymise`, the speakers' names and
 /// all other personal data in the turns are replaced, cue offsets follow the new text, and
 /// the document text is rebuilt from the turns as the transcript reader builds it.
-pub fn redact_interview(r: &Redactor, doc: &mut Document, pseudonymise: bool, counts: &mut Counts) {
+pub fn redact_interview(r: &Redactor, doc: &mut Document, counts: &mut Counts) {
+    let pseudonymise = r.speakers;
     let mut labels: Vec<&String> = Vec::new();
     for t in &doc.turns {
         if !t.speaker.is_empty() && !labels.contains(&&t.speaker) {
@@ -235,7 +236,6 @@ pub fn redact_interview(r: &Redactor, doc: &mut Document, pseudonymise: bool, co
             ((*label).clone(), format!("{base} {n}"))
         })
         .collect();
-    let mut char_pos = 0usize;
     for turn in &mut doc.turns {
         let spans = r.spans(&turn.text, speaker_mentions(&turn.text, &stems));
         let (text, moves) = apply(&turn.text, &spans, counts);
@@ -244,8 +244,6 @@ pub fn redact_interview(r: &Redactor, doc: &mut Document, pseudonymise: bool, co
             cue.char_end = moved(cue.char_end, &moves);
         }
         turn.text = text;
-        turn.char_start = char_pos;
-        char_pos += turn.text.chars().count() + 1;
         if pseudonymise {
             if let Some(name) = renamed.get(&turn.speaker) {
                 turn.speaker = name.clone();
@@ -260,10 +258,5 @@ pub fn redact_interview(r: &Redactor, doc: &mut Document, pseudonymise: bool, co
         }
         *counts.entry("SPEAKER".into()).or_insert(0) += renamed.len() as u64;
     }
-    doc.text = doc
-        .turns
-        .iter()
-        .map(|t| t.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
+    doc.text = crate::record::interview_text(&mut doc.turns);
 }

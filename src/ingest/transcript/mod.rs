@@ -70,7 +70,6 @@ pub fn build_document(
     }
     let mut turns: Vec<Turn> = Vec::new();
     let mut speaker: Option<String> = None;
-    let mut char_pos = 0usize;
     for cue in cues {
         if cue.speaker.is_some() {
             speaker = cue.speaker.clone();
@@ -79,13 +78,10 @@ pub fn build_document(
         let text = cue.text.split_whitespace().collect::<Vec<_>>().join(" ");
         let same = turns.last().is_some_and(|t| t.speaker == label);
         if !same {
-            if let Some(prev) = turns.last() {
-                char_pos = prev.char_start + prev.text.chars().count() + 1;
-            }
             turns.push(Turn {
                 speaker: label,
                 role: Role::Unknown,
-                char_start: char_pos,
+                char_start: 0,
                 text: String::new(),
                 t_start: cue.t_start,
                 t_end: cue.t_end,
@@ -110,11 +106,7 @@ pub fn build_document(
         turn.t_end = cue.t_end.or(turn.t_end);
     }
     assign_roles(&mut turns, cfg);
-    let text = turns
-        .iter()
-        .map(|t| t.text.as_str())
-        .collect::<Vec<_>>()
-        .join("\n");
+    let text = crate::record::interview_text(&mut turns);
     let respondent = turns
         .iter()
         .find(|t| t.role == Role::Participant && !t.speaker.is_empty())
