@@ -175,6 +175,7 @@ pub fn check_ods_grid(xml: &mut dyn std::io::Read) -> Result<(), String> {
                 .flatten()
                 .and_then(|a| std::str::from_utf8(&a.value).ok()?.parse().ok())
                 .unwrap_or(1)
+                .max(1)
         };
         match e.name().as_ref() {
             b"table:table-row" => grid.row(repeat(b"table:number-rows-repeated")),
@@ -239,5 +240,32 @@ impl Grid {
             ));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(rows: &str) -> Result<(), String> {
+        let xml = format!(
+            "<office:document-content><office:body><office:spreadsheet><table:table>{rows}</table:table></office:spreadsheet></office:body></office:document-content>"
+        );
+        check_ods_grid(&mut xml.as_bytes())
+    }
+
+    #[test]
+    fn ods_extent_counts_repeats_and_survives_zero_repeats() {
+        let filled =
+            r#"<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>"#;
+        assert!(grid(&format!("<table:table-row>{filled}</table:table-row>")).is_ok());
+        let far = format!(
+            r#"<table:table-row>{filled}</table:table-row><table:table-row table:number-rows-repeated="5000"><table:table-cell table:number-columns-repeated="3000"/></table:table-row><table:table-row><table:table-cell table:number-columns-repeated="4000"/>{filled}</table:table-row>"#
+        );
+        let err = grid(&far).unwrap_err();
+        assert!(err.contains("5002 rows × 4001 columns"), "{err}");
+        // A repeat of 0 (nonsense, but written by hand or a fuzzer) counts as one cell.
+        let zero = r#"<table:table-row><table:table-cell table:number-columns-repeated="0" office:value-type="string"><text:p>x</text:p></table:table-cell></table:table-row>"#;
+        assert!(grid(zero).is_ok());
     }
 }
