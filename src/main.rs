@@ -90,6 +90,10 @@ enum Command {
         #[arg(long)]
         allow_files: bool,
     },
+    /// Decode a Parquet file and exit: 0 read, 2 unreadable (any other end: the decoder
+    /// crashed). `run` calls it in a child process before reading a Parquet input.
+    #[command(name = "__check-parquet", hide = true)]
+    CheckParquet { path: PathBuf },
     /// Write a commented starter palaute.toml with every setting and its default.
     Init {
         /// Where to write it.
@@ -246,6 +250,10 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
         None => Config::default(),
     };
     match &cli.command {
+        Command::CheckParquet { path } => Ok(match palaute::ingest::parquet::decode_check(path) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(_) => ExitCode::from(2),
+        }),
         Command::Init { path, force } => {
             if path.exists() && !force {
                 anyhow::bail!(
@@ -261,6 +269,10 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Run(args) => {
+            // This binary can decode Parquet inputs in a child first (see isolate_with).
+            if let Ok(exe) = std::env::current_exe() {
+                palaute::ingest::parquet::isolate_with(exe);
+            }
             if args.no_classify {
                 config.classify.enabled = false;
             }

@@ -420,6 +420,7 @@ impl Reader for ParquetReader {
         cfg: &Config,
         emit: &mut dyn FnMut(Vec<Document>),
     ) -> Result<Parsed, String> {
+        parquet::check_isolated(input.path)?;
         stream_table(input, cfg, FileDetail::default(), emit, |on_row| {
             parquet::read_with(input.path, on_row).map(|()| Vec::new())
         })

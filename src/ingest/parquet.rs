@@ -10,6 +10,56 @@ use super::table::RawRow;
 /// Rows read per slice of the file: what reading a Parquet file holds at once.
 const SLICE: usize = 50_000;
 
+/// The executable that can decode a Parquet file in a child process (`palaute
+/// __check-parquet FILE`), when the host program is palaute itself; see [`isolate_with`].
+static CHECKER: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+/// Decode Parquet inputs once in a child process (`exe __check-parquet FILE`) before reading
+/// them here. polars-parquet 0.55 asks for 2^61 bytes on some corrupt data pages (found by
+/// scripts/fuzz.sh) and an allocation failure aborts the process — it is not a panic that
+/// `catch_unwind` could turn into a reject. In a child, the abort costs that file only. The
+/// palaute binary sets this; a program embedding the library decodes in-process.
+pub fn isolate_with(exe: std::path::PathBuf) {
+    let _ = CHECKER.set(exe);
+}
+
+/// Every row of the file decoded and dropped: what the child process of [`isolate_with`]
+/// runs. Errs as [`read_with`] does, and on a panic (which the parent catches itself when it
+/// reads the file): only an abort ends the child otherwise.
+pub fn decode_check(path: &Path) -> Result<(), String> {
+    crate::util::catch_quietly(|| read_with(path, &mut |_| Ok(()))).and_then(|r| r)
+}
+
+/// When decoders are isolated, decodes `path` in the child process first: errs when the
+/// child died (the file would have aborted this process); a file the child merely could not
+/// read passes, and reading it here gives the reason.
+pub fn check_isolated(path: &Path) -> Result<(), String> {
+    let Some(exe) = CHECKER.get() else {
+        return Ok(());
+    };
+    let out = match std::process::Command::new(exe)
+        .arg("__check-parquet")
+        .arg(path)
+        .stdin(std::process::Stdio::null())
+        .output()
+    {
+        Ok(out) => out,
+        // No child, no isolation: read in-process as an embedding program would.
+        Err(_) => return Ok(()),
+    };
+    if out.status.success() || out.status.code() == Some(2) {
+        return Ok(());
+    }
+    let why = String::from_utf8_lossy(&out.stderr)
+        .lines()
+        .next()
+        .unwrap_or("no message")
+        .to_string();
+    Err(format!(
+        "the file is corrupt: the Parquet decoder crashed on it in a separate process ({why})"
+    ))
+}
+
 /// The header row (column names), then every row in file order, handed to `on_row` slice by
 /// slice, so a large extract is never held whole; stops at the first error `on_row` returns.
 /// Polars panics on some corrupt files; `ingest::read_file` turns a reader's panic into a

@@ -297,10 +297,9 @@ fn a_truncated_ods_does_not_hang_the_run() {
 /// `parquet_page_oom.parquet` (found by scripts/fuzz.sh, seed 5): the Parquet fixture with a
 /// few bytes changed in a data page, on which polars-parquet 0.55 asks for 2^61 bytes for a
 /// validity bitmap and the process aborts — an allocation failure is not a panic, so no
-/// `catch_unwind` can turn it into a reject. Kept as a visible open case: reading Parquet in a
-/// child process, or checking page headers before Polars decodes them, would fix it.
+/// `catch_unwind` can turn it into a reject. The binary decodes Parquet inputs in a child
+/// process first (`ingest::parquet::isolate_with`): the abort costs that file only.
 #[test]
-#[ignore = "open: polars-parquet aborts the process on this corrupt page (see the comment)"]
 fn a_parquet_page_that_asks_for_exabytes_is_one_reject() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
@@ -313,8 +312,12 @@ fn a_parquet_page_that_asks_for_exabytes_is_one_reject() {
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert_eq!(
-        strings(&read(&out, "rejects"), "level"),
-        [Some("file".to_string())]
+    assert_eq!(read(&out, "documents").height(), 2);
+    let rejects = read(&out, "rejects");
+    assert_eq!(strings(&rejects, "level"), [Some("file".to_string())]);
+    let reason = strings(&rejects, "reason")[0].clone().unwrap();
+    assert!(
+        reason.contains("crashed") && reason.contains("memory allocation"),
+        "{reason}"
     );
 }
