@@ -16,7 +16,8 @@ bin=$(cargo test --test it --no-run --message-format=json 2>/dev/null |
     grep '"kind":\["test"\]' | sed -n 's/.*"executable":"\([^"]*\)".*/\1/p' | tail -1)
 cp "$bin" target/fuzz/it
 start=$(date +%s)
-seed=1
+seed=${FUZZ_FIRST_SEED:-1}
+first=$seed
 mutants=0
 failed=()
 while (( $(date +%s) - start < budget )); do
@@ -33,6 +34,6 @@ while (( $(date +%s) - start < budget )); do
     fi
     seed=$((seed + 1))
 done
-echo "fuzz: $((seed - 1)) rounds, $mutants mutants read without a failure in $(( $(date +%s) - start )) s;" \
+echo "fuzz: $((seed - first)) rounds (seeds $first–$((seed - 1))), $mutants mutants read without a failure in $(( $(date +%s) - start )) s;" \
     "failed rounds: ${#failed[@]} ${failed[*]:-}"
 (( ${#failed[@]} == 0 ))

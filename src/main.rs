@@ -94,6 +94,23 @@ enum Command {
     /// crashed). `run` calls it in a child process before reading a Parquet input.
     #[command(name = "__check-parquet", hide = true)]
     CheckParquet { path: PathBuf },
+    /// Remove respondents from an output folder (right to erasure) and rebuild it.
+    ///
+    /// Their documents, segments, embeddings, quotes and the rejects of their rows go from
+    /// every table and part; run.json and report.html are rebuilt without them, atomically.
+    /// IDs are respondent ids as in the input (pseudonymised with the same key first when
+    /// [privacy] pseudonymise_ids is on).
+    Forget {
+        /// Output folder of `palaute run`.
+        #[arg(value_name = "OUT_DIR")]
+        out_dir: PathBuf,
+        /// Respondent ids to remove.
+        #[arg(long = "respondent", value_name = "ID")]
+        respondents: Vec<String>,
+        /// A file of respondent ids, one per line.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
     /// Write a commented starter palaute.toml with every setting and its default.
     Init {
         /// Where to write it.
@@ -318,6 +335,39 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             let mut buf = Vec::new();
             write_result(&mut df, *format, output.as_deref(), &mut buf)?;
             emit(&buf)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Forget {
+            out_dir,
+            respondents,
+            file,
+        } => {
+            let mut ids = respondents.clone();
+            if let Some(f) = file {
+                let text = std::fs::read_to_string(f)
+                    .with_context(|| format!("reading {}", f.display()))?;
+                ids.extend(
+                    text.lines()
+                        .map(str::trim)
+                        .filter(|l| !l.is_empty())
+                        .map(String::from),
+                );
+            }
+            if ids.is_empty() {
+                anyhow::bail!("name respondents with --respondent ID or --file FILE");
+            }
+            let (summary, gone) =
+                palaute::pipeline::forget(&config, out_dir, &ids, Progress::new(!cli.quiet))?;
+            if !cli.quiet {
+                eprintln!(
+                    "removed {} documents, {} segments, {} rejects; {} documents remain → {}",
+                    gone.documents,
+                    gone.segments,
+                    gone.rejects,
+                    summary.documents,
+                    out_dir.display()
+                );
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Merge { out_dir } => {

@@ -4,7 +4,7 @@
 //! quotes, trends, comparisons) come from compact per-segment facts (`evidence`). The same
 //! merge serves a run, `palaute merge` and `palaute run --append`.
 
-mod columns;
+pub(crate) mod columns;
 mod evidence;
 
 use std::collections::HashMap;

@@ -4,7 +4,10 @@
 //! composed here from the configuration; each stage works on plain records.
 
 mod chunk;
+mod forget;
 mod read;
+
+pub use forget::{forget, Forgotten};
 mod sample;
 
 use std::collections::BTreeMap;
@@ -465,7 +468,6 @@ pub fn merge(cfg: &Config, out: &Path, progress: Progress) -> Result<RunSummary,
     let started = Instant::now();
     cfg.validate()?;
     let writer = Writer::begin(out)?;
-    let stage = writer.staging().to_path_buf();
     let all = parts::list(&[out.join(PARTS)])?;
     if all.is_empty() {
         return Err(Error::Mismatch {
@@ -473,12 +475,30 @@ pub fn merge(cfg: &Config, out: &Path, progress: Progress) -> Result<RunSummary,
             message: "no parts to merge (not an output folder of palaute run)".into(),
         });
     }
+    rebuild(cfg, out, writer, &all, "merge", started, progress, |_| {})
+}
+
+/// Builds every table, run.json (written by `command`, then amended by `amend`) and
+/// report.html of `out` from `parts`, and commits them with the parts staged by `writer`.
+/// What `merge` and `forget` share.
+#[allow(clippy::too_many_arguments)]
+fn rebuild(
+    cfg: &Config,
+    out: &Path,
+    writer: Writer,
+    parts: &[parts::Part],
+    command: &str,
+    started: Instant,
+    progress: Progress,
+    amend: impl FnOnce(&mut Value),
+) -> Result<RunSummary, Error> {
+    let stage = writer.staging().to_path_buf();
     let previous: Option<Value> = std::fs::read_to_string(out.join("run.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
     let write_embeddings = out.join("embeddings.parquet").exists();
     let t = Instant::now();
-    let merged = crate::merge::merge(&all, &stage, cfg, write_embeddings, progress)?;
+    let merged = crate::merge::merge(parts, &stage, cfg, write_embeddings, progress)?;
     let mut timings = BTreeMap::new();
     timings.insert("merge", t.elapsed().as_secs_f64());
     let mut classification = previous
@@ -488,7 +508,8 @@ pub fn merge(cfg: &Config, out: &Path, progress: Progress) -> Result<RunSummary,
     if merged.classified {
         merge_json(&mut classification, merged.evidence.clone());
     }
-    let report = run_json("merge", cfg, &merged, classification, &timings, started, 0);
+    let mut report = run_json(command, cfg, &merged, classification, &timings, started, 0);
+    amend(&mut report);
     // The zero-shot fit the parts were labelled with stays with them.
     let extra: &[&str] = if out.join(ZERO_SHOT).exists() {
         std::fs::copy(out.join(ZERO_SHOT), stage.join(ZERO_SHOT)).map_err(|e| Error::Io {

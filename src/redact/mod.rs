@@ -263,6 +263,15 @@ impl Redactor {
         }
     }
 
+    /// A respondent id as the outputs carry it: its keyed pseudonym when ids are
+    /// pseudonymised, else itself (`palaute forget` finds respondents by it).
+    pub fn respondent_id(&self, id: &str) -> String {
+        match &self.id_key {
+            Some(key) => pseudonym(key, id),
+            None => id.to_string(),
+        }
+    }
+
     /// Redacts the raw text a reject quotes.
     pub fn reject(&self, reject: &mut Reject, counts: &mut Counts) {
         if let Some(raw) = reject.raw.as_mut() {

@@ -1,0 +1,165 @@
+//! `palaute forget`: the right to erasure. A respondent's documents, segments, embeddings and
+//! the rejects of their rows are removed from the part store, and every table, quote,
+//! run.json and report.html is rebuilt from what remains — staged and committed like a run,
+//! so a reader sees the folder before or after, never between.
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::Instant;
+
+use polars::prelude::*;
+use serde_json::json;
+
+use super::{RunSummary, PARTS};
+use crate::config::Config;
+use crate::error::Error;
+use crate::merge::columns::{strs, u64s};
+use crate::output::folder::Writer;
+use crate::output::write_parquet;
+use crate::parts::{self, Part, Table};
+use crate::progress::Progress;
+
+/// What `forget` removed (counts only: the ids are personal data themselves).
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Forgotten {
+    pub documents: usize,
+    pub segments: usize,
+    pub rejects: usize,
+}
+
+/// Removes the respondents `ids` from the output folder `out` and rebuilds it. An id matches
+/// `documents.respondent_id` as written (with `[privacy] pseudonymise_ids`, the id is
+/// pseudonymised with the same key first), and its duplicates `ID#2`, `ID#3`, … Errs, changing
+/// nothing, when no document matches.
+pub fn forget(
+    cfg: &Config,
+    out: &Path,
+    ids: &[String],
+    progress: Progress,
+) -> Result<(RunSummary, Forgotten), Error> {
+    let started = Instant::now();
+    cfg.validate()?;
+    let redactor = crate::redact::Redactor::new(&cfg.privacy)?;
+    let wanted: HashSet<String> = ids.iter().map(|id| redactor.respondent_id(id)).collect();
+    let matches = |rid: &str| {
+        wanted.contains(rid)
+            || rid.rsplit_once('#').is_some_and(|(base, n)| {
+                wanted.contains(base) && !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())
+            })
+    };
+    let writer = Writer::begin(out)?;
+    let stage = writer.staging().to_path_buf();
+    let mut parts = parts::list(&[out.join(PARTS)])?;
+    let mut gone = Forgotten::default();
+    for part in &mut parts {
+        if let Some(staged) = without(part, &stage.join(PARTS), &matches, &mut gone)? {
+            *part = staged;
+        }
+    }
+    if gone.documents == 0 {
+        return Err(Error::Mismatch {
+            path: out.to_path_buf(),
+            message: "no document of these respondents in the folder; nothing changed".into(),
+        });
+    }
+    let summary = super::rebuild(cfg, out, writer, &parts, "forget", started, progress, |r| {
+        r["forgotten"] = json!(gone);
+    })?;
+    Ok((summary, gone))
+}
+
+/// `part` without the matching respondents' rows, written under `staged_root` with the same
+/// folder name; `None` when none of its documents match (the part stays as it is).
+fn without(
+    part: &Part,
+    staged_root: &Path,
+    matches: &dyn Fn(&str) -> bool,
+    gone: &mut Forgotten,
+) -> Result<Option<Part>, Error> {
+    let chunks = part.info.chunks;
+    let docs: Vec<DataFrame> = (0..chunks)
+        .map(|c| parts::read_parquet(&part.chunk(Table::Documents, c)))
+        .collect::<Result<_, _>>()?;
+    let mut doc_ids: HashSet<String> = HashSet::new();
+    let mut rows: HashSet<u64> = HashSet::new();
+    for df in &docs {
+        let rids = strs(df, "respondent_id")?;
+        let ids = strs(df, "doc_id")?;
+        let lines = u64s(df, "source_row")?;
+        for ((rid, id), line) in rids.iter().zip(&ids).zip(&lines) {
+            if rid.is_some_and(matches) {
+                doc_ids.extend(id.map(str::to_string));
+                rows.extend(*line);
+            }
+        }
+    }
+    if doc_ids.is_empty() {
+        return Ok(None);
+    }
+    let dir = staged_root.join(part.dir.file_name().unwrap_or_default());
+    std::fs::create_dir_all(&dir).map_err(|e| Error::Io {
+        path: dir.clone(),
+        source: e,
+    })?;
+    let mut info = part.info.clone();
+    let mut segment_ids: HashSet<String> = HashSet::new();
+    for (c, df) in docs.into_iter().enumerate() {
+        let keep = mask(&df, "doc_id", |id| !doc_ids.contains(id))?;
+        info.documents -= keep.iter().filter(|k| k == &Some(false)).count();
+        write(df, &keep, &parts::chunk_path(&dir, Table::Documents, c))?;
+        let segs = parts::read_parquet(&part.chunk(Table::Segments, c))?;
+        for (id, seg) in strs(&segs, "doc_id")?
+            .iter()
+            .zip(strs(&segs, "segment_id")?)
+        {
+            if id.is_some_and(|id| doc_ids.contains(id)) {
+                segment_ids.extend(seg.map(str::to_string));
+            }
+        }
+        let keep = mask(&segs, "doc_id", |id| !doc_ids.contains(id))?;
+        write(segs, &keep, &parts::chunk_path(&dir, Table::Segments, c))?;
+        if info.classified {
+            let emb = parts::read_parquet(&part.chunk(Table::Embeddings, c))?;
+            let keep = mask(&emb, "segment_id", |id| !segment_ids.contains(id))?;
+            write(emb, &keep, &parts::chunk_path(&dir, Table::Embeddings, c))?;
+        }
+    }
+    // Field-level rejects of their rows quote their values.
+    let rejects = parts::read_parquet(&part.dir.join(parts::REJECTS))?;
+    let lines = u64s(&rejects, "line")?;
+    let keep: BooleanChunked = lines
+        .iter()
+        .map(|l| Some(!l.is_some_and(|l| rows.contains(&l))))
+        .collect();
+    let dropped = keep.iter().filter(|k| k == &Some(false)).count();
+    write(rejects, &keep, &dir.join(parts::REJECTS))?;
+    let segments = segment_ids.len();
+    info.segments -= segments;
+    info.rejects -= dropped;
+    if let Some(input) = info.input.as_object_mut() {
+        input.insert("documents".into(), json!(info.documents));
+        input.insert("rejects".into(), json!(info.rejects));
+    }
+    parts::write_info(&dir, &info)?;
+    gone.documents += doc_ids.len();
+    gone.segments += segments;
+    gone.rejects += dropped;
+    Ok(Some(Part { dir, info }))
+}
+
+/// True for the rows of `df` whose `column` value passes `keep` (null values are kept).
+fn mask(
+    df: &DataFrame,
+    column: &str,
+    keep: impl Fn(&str) -> bool,
+) -> Result<BooleanChunked, Error> {
+    Ok(strs(df, column)?
+        .iter()
+        .map(|v| Some(v.is_none_or(&keep)))
+        .collect())
+}
+
+fn write(df: DataFrame, keep: &BooleanChunked, path: &Path) -> Result<(), Error> {
+    let mut kept = df.filter(keep).map_err(|e| Error::output(path, e))?;
+    write_parquet(&mut kept, path)
+}
