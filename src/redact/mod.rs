@@ -215,6 +215,7 @@ impl Redactor {
         detect::builtin(text, &self.kinds, &self.regions, &mut extra);
         if self.kinds.contains(&Kind::Name) {
             names::cued(text, &mut extra);
+            names::gazetteer(text, &mut extra);
         }
         for (kind, re) in &self.custom {
             for m in re.find_iter(text).filter(|m| !m.is_empty()) {

@@ -2,7 +2,7 @@
 //! mentions them (Finnish inflections included), and names introduced by a cue in free text
 //! ("nimeni on Matti Virtanen", "jag heter Anna", "ask for John Smith").
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -259,4 +259,179 @@ pub fn redact_interview(r: &Redactor, doc: &mut Document, counts: &mut Counts) {
         *counts.entry("SPEAKER".into()).or_insert(0) += renamed.len() as u64;
     }
     doc.text = crate::record::interview_text(&mut doc.turns);
+}
+
+/// First names and surnames from open population statistics (assets/names, written by
+/// scripts/gen_name_lists.py: Finland's DVV, Sweden's Skatteverket/ISOF, the US SSA and
+/// Census, the UK ONS), all languages together: a Swede is named in Finnish feedback too.
+struct Gazetteer {
+    first: HashSet<&'static str>,
+    last: HashSet<&'static str>,
+}
+
+static GAZETTEER: LazyLock<Gazetteer> = LazyLock::new(|| {
+    let lines = |s: &'static str| s.lines().filter(|l| !l.is_empty());
+    Gazetteer {
+        first: lines(include_str!("../../assets/names/fi_first.txt"))
+            .chain(lines(include_str!("../../assets/names/sv_first.txt")))
+            .chain(lines(include_str!("../../assets/names/en_first.txt")))
+            .collect(),
+        last: lines(include_str!("../../assets/names/fi_last.txt"))
+            .chain(lines(include_str!("../../assets/names/sv_last.txt")))
+            .chain(lines(include_str!("../../assets/names/en_last.txt")))
+            .collect(),
+    }
+});
+
+/// Capitalised English words that are surnames or first names in the census lists but
+/// name no person: languages and nationalities, months, weekdays, holidays.
+const NOT_PEOPLE: &[&str] = &[
+    "English",
+    "Finnish",
+    "Swedish",
+    "French",
+    "German",
+    "Spanish",
+    "Danish",
+    "Norwegian",
+    "Russian",
+    "Estonian",
+    "British",
+    "American",
+    "Nordic",
+    "Scandinavian",
+    "European",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "Christmas",
+    "Easter",
+];
+
+/// Finnish case endings, longest first: "Annalta", "Matille", "Virtasen" are Anna, Matti,
+/// Virtanen; the Swedish genitive "Fredriks" is Fredrik.
+const ENDINGS: &[&str] = &[
+    "ineen", "lleen", "ltaan", "llaan", "staan", "ssaan", "seen", "ksi", "lle", "lta", "ltä",
+    "lla", "llä", "sta", "stä", "ssa", "ssä", "na", "nä", "ta", "tä", "n", "s", "a", "ä",
+];
+
+/// The base forms `word` may be an inflection of (itself first).
+fn bases(word: &str) -> Vec<String> {
+    let mut out = vec![word.to_string()];
+    for ending in ENDINGS {
+        let Some(stem) = word.strip_suffix(ending) else {
+            continue;
+        };
+        if stem.chars().count() < 2 {
+            continue;
+        }
+        out.push(stem.to_string());
+        // Virtase-n ← Virtanen
+        if let Some(s) = stem.strip_suffix("se") {
+            out.push(format!("{s}nen"));
+        }
+        // Consonant gradation: Mati-lle ← Matti, Peka-lta ← Pekka.
+        let chars: Vec<char> = stem.chars().collect();
+        if let [.., c, v] = chars[..] {
+            if "kpt".contains(c) && "aeiouyäö".contains(v) {
+                let mut strong: String = chars[..chars.len() - 1].iter().collect();
+                strong.push(c);
+                strong.push(v);
+                out.push(strong);
+            }
+        }
+    }
+    out
+}
+
+/// Names found by the gazetteer: a known first name followed by a capitalised word (a
+/// surname, known or not: "Pekka Laaksonen"), anywhere; a known first name or surname alone
+/// (inflected too) where a capital cannot be the sentence's first word. A name alone at the
+/// start of a sentence is left (in Finnish and Swedish "Tuuli", "Onni", "Björk" are words).
+pub fn gazetteer(text: &str, out: &mut Vec<Span>) {
+    let g = &*GAZETTEER;
+    let words = capitalised_words(text);
+    let known = |w: &str, set: &HashSet<&'static str>| {
+        !NOT_PEOPLE.contains(&w) && bases(w).iter().any(|b| set.contains(b.as_str()))
+    };
+    let mut i = 0;
+    while i < words.len() {
+        let (start, end, sentence_start) = words[i];
+        let word = &text[start..end];
+        let next = words
+            .get(i + 1)
+            .filter(|(s, _, starts)| !starts && text[end..*s].chars().all(|c| c == ' '));
+        // An inflected first name ("Jonnalle") is followed by an inflected surname, not by
+        // any capitalised word ("Jonnalle Tampereen liikkeessä": a city).
+        let pair = next.filter(|&&(s, e, _)| {
+            g.first.contains(word) || (known(word, &g.first) && known(&text[s..e], &g.last))
+        });
+        if let Some(&(_, next_end, _)) = pair {
+            out.push(Span {
+                start,
+                end: next_end,
+                kind: Kind::Name,
+                priority: 5,
+            });
+            i += 2;
+            continue;
+        }
+        if !sentence_start && (known(word, &g.first) || known(word, &g.last)) {
+            out.push(Span {
+                start,
+                end,
+                kind: Kind::Name,
+                priority: 5,
+            });
+        }
+        i += 1;
+    }
+}
+
+/// Capitalised words (then lowercase letters, hyphenated parts allowed) with their byte span
+/// and whether they begin a sentence (nothing but punctuation, quotes or spaces since the
+/// last `.`, `!`, `?`, `:`, line break or the start).
+fn capitalised_words(text: &str) -> Vec<(usize, usize, bool)> {
+    let mut out = Vec::new();
+    let mut sentence_start = true;
+    let mut at = 0;
+    for word in text.split_inclusive(|c: char| !(c.is_alphanumeric() || c == '-')) {
+        let len = word.len();
+        let bare = word.trim_end_matches(|c: char| !(c.is_alphanumeric() || c == '-'));
+        let tail = &word[bare.len()..];
+        let mut chars = bare.chars();
+        let capital = chars.next().is_some_and(char::is_uppercase)
+            && chars.clone().next().is_some_and(char::is_lowercase)
+            && chars.all(|c| c.is_lowercase() || c == '-' || c.is_uppercase());
+        if !bare.is_empty() {
+            if capital {
+                out.push((at, at + bare.len(), sentence_start));
+            }
+            sentence_start = false;
+        }
+        if tail
+            .chars()
+            .any(|c| matches!(c, '.' | '!' | '?' | ':' | '\n'))
+        {
+            sentence_start = true;
+        }
+        at += len;
+    }
+    out
 }
