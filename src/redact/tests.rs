@@ -252,14 +252,32 @@ proptest! {
 #[test]
 fn gazetteer_names_inflected_paired_and_not_sentence_words() {
     for (text, want) in [
-        ("Matti Virtanen soitti minulle kahdesti.", "[NAME] soitti minulle kahdesti."),
-        ("Soitin Matille ja Virtasen vaimolle.", "Soitin [NAME] ja [NAME] vaimolle."),
-        ("Kiitos Jonnalle Tampereen liikkeessä!", "Kiitos [NAME] Tampereen liikkeessä!"),
-        ("Bra hjälp av Jonas i telefon.", "Bra hjälp av [NAME] i telefon."),
-        ("Thanks to Sarah at the front desk.", "Thanks to [NAME] at the front desk."),
+        (
+            "Matti Virtanen soitti minulle kahdesti.",
+            "[NAME] soitti minulle kahdesti.",
+        ),
+        (
+            "Soitin Matille ja Virtasen vaimolle.",
+            "Soitin [NAME] ja [NAME] vaimolle.",
+        ),
+        (
+            "Kiitos Jonnalle Tampereen liikkeessä!",
+            "Kiitos [NAME] Tampereen liikkeessä!",
+        ),
+        (
+            "Bra hjälp av Jonas i telefon.",
+            "Bra hjälp av [NAME] i telefon.",
+        ),
+        (
+            "Thanks to Sarah at the front desk.",
+            "Thanks to [NAME] at the front desk.",
+        ),
         // A name alone at a sentence's start may be a word; languages and months are not people.
         ("Tuuli oli kova.", "Tuuli oli kova."),
-        ("The site was only in English until May.", "The site was only in English until May."),
+        (
+            "The site was only in English until May.",
+            "The site was only in English until May.",
+        ),
     ] {
         assert_eq!(redacted(text), want, "{text}");
     }
