@@ -77,12 +77,11 @@ fn without(
     gone: &mut Forgotten,
 ) -> Result<Option<Part>, Error> {
     let chunks = part.info.chunks;
-    let docs: Vec<DataFrame> = (0..chunks)
-        .map(|c| parts::read_parquet(&part.chunk(Table::Documents, c)))
-        .collect::<Result<_, _>>()?;
+    // Two passes over the chunks, one chunk in memory at a time: find, then rewrite.
     let mut doc_ids: HashSet<String> = HashSet::new();
     let mut rows: HashSet<u64> = HashSet::new();
-    for df in &docs {
+    for c in 0..chunks {
+        let df = &parts::read_parquet(&part.chunk(Table::Documents, c))?;
         let rids = strs(df, "respondent_id")?;
         let ids = strs(df, "doc_id")?;
         let lines = u64s(df, "source_row")?;
@@ -103,7 +102,8 @@ fn without(
     })?;
     let mut info = part.info.clone();
     let mut segment_ids: HashSet<String> = HashSet::new();
-    for (c, df) in docs.into_iter().enumerate() {
+    for c in 0..chunks {
+        let df = parts::read_parquet(&part.chunk(Table::Documents, c))?;
         let keep = mask(&df, "doc_id", |id| !doc_ids.contains(id))?;
         info.documents -= keep.iter().filter(|k| k == &Some(false)).count();
         write(df, &keep, &parts::chunk_path(&dir, Table::Documents, c))?;
