@@ -175,6 +175,21 @@ fn files_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
+/// The default run (tiny model: classify, discover, quotes, report) into a temporary folder.
+fn default_run(inputs: &[std::path::PathBuf]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let model = super::chunks::tiny_model(tmp.path());
+    let out = tmp.path().join("out");
+    super::run_with(
+        &palaute::Config::default(),
+        inputs,
+        &out,
+        Some(&model),
+        false,
+    );
+    (tmp, out)
+}
+
 /// The planted pack (tests/privacy/) through the whole default path on the tiny model —
 /// classify, discover, quotes, report, parts — and no planted value in any file of the output
 /// folder (every Parquet column of every table and part, run.json, report.html, …), while the
@@ -191,16 +206,7 @@ fn no_planted_personal_data_reaches_any_output_file() {
     .iter()
     .map(|f| dir.join(f))
     .collect();
-    let tmp = tempfile::tempdir().unwrap();
-    let model = super::chunks::tiny_model(tmp.path());
-    let out = tmp.path().join("out");
-    super::run_with(
-        &palaute::Config::default(),
-        &inputs,
-        &out,
-        Some(&model),
-        false,
-    );
+    let (_tmp, out) = default_run(&inputs);
     let mut files = Vec::new();
     files_under(&out, &mut files);
     assert!(files.iter().any(|f| f.ends_with("report.html")));
@@ -237,17 +243,7 @@ fn no_planted_personal_data_reaches_any_output_file() {
 /// everyone else is still there, and a second `forget` of the same id changes nothing.
 #[test]
 fn forget_removes_a_respondent_from_every_file() {
-    let tmp = tempfile::tempdir().unwrap();
-    let model = super::chunks::tiny_model(tmp.path());
-    let out = tmp.path().join("out");
-    let inputs = [super::repo().join("data")];
-    super::run_with(
-        &palaute::Config::default(),
-        &inputs,
-        &out,
-        Some(&model),
-        false,
-    );
+    let (_tmp, out) = default_run(&[super::repo().join("data")]);
     let docs = super::read(&out, "documents");
     let quoted = super::strings(&super::read(&out, "quotes"), "doc_id");
     let doc_ids = super::strings(&docs, "doc_id");
