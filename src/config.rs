@@ -99,7 +99,13 @@ impl Config {
         at_least_one("[discover] max_points", self.discover.max_points)?;
         let a = &self.analyze;
         at_least_one("[analyze] min_respondents", a.min_respondents)?;
-        at_least_one("[analyze] shapley_orders", a.shapley_orders)?;
+        if a.shapley_exact_max > crate::analyze::EXACT_SHAPLEY_LIMIT {
+            return Err(bad(format!(
+                "[analyze] shapley_exact_max must be at most {} (is {}): 2^n subsets per resample",
+                crate::analyze::EXACT_SHAPLEY_LIMIT,
+                a.shapley_exact_max
+            )));
+        }
         if !(a.alpha > 0.0 && a.alpha < 1.0) {
             return Err(bad(format!(
                 "[analyze] alpha must be between 0 and 1 (is {})",

@@ -2,8 +2,8 @@
 //! of a metadata column, e.g. region or channel: each group against all the others) or period
 //! (month or quarter from the date: each against the one before), the share of respondents
 //! who mention the theme, the difference with its 95 % Newcombe interval, a two-proportion
-//! z-test Holm-adjusted over the themes of each comparison, and the group's negative share and
-//! NPS impact for context.
+//! z-test Holm-adjusted over the themes of each comparison; and the theme's negative share and
+//! NPS impact in the group against the baseline, each difference with its 95 % interval.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -104,6 +104,10 @@ struct Cols {
     significant: Vec<Option<bool>>,
     low_base: Vec<bool>,
     negative_share: Vec<Option<f64>>,
+    baseline_negative_share: Vec<Option<f64>>,
+    negative_share_diff: Vec<Option<f64>>,
+    negative_share_diff_low: Vec<Option<f64>>,
+    negative_share_diff_high: Vec<Option<f64>>,
     nps_impact: Vec<Option<f64>>,
     baseline_nps_impact: Vec<Option<f64>>,
     nps_impact_diff: Vec<Option<f64>>,
@@ -183,8 +187,21 @@ pub(super) fn table(
                 c.p_value
                     .push(two_proportions(k1, n1, k2, n2).filter(|_| !low_base));
                 c.low_base.push(low_base);
-                c.negative_share
-                    .push((*segs > 0).then(|| round2(*neg as f64 / *segs as f64)));
+                let (base_neg, base_segs) = base
+                    .iter()
+                    .filter_map(|b| b.themes.get(ti))
+                    .fold((0, 0), |(n, s), t| (n + t.1, s + t.2));
+                let share_of = |n: usize, s: usize| (s > 0).then(|| n as f64 / s as f64);
+                let (neg1, neg2) = (share_of(*neg, *segs), share_of(base_neg, base_segs));
+                c.negative_share.push(neg1.map(round2));
+                c.baseline_negative_share.push(neg2.map(round2));
+                c.negative_share_diff
+                    .push(neg1.zip(neg2).map(|(a, b)| round2(a - b)));
+                let ci = (!low_base)
+                    .then(|| newcombe(*neg, *segs, base_neg, base_segs))
+                    .flatten();
+                c.negative_share_diff_low.push(ci.map(|x| round2(x.0)));
+                c.negative_share_diff_high.push(ci.map(|x| round2(x.1)));
                 let base_members: BTreeSet<&str> = base
                     .iter()
                     .flat_map(|b| b.respondents.iter().copied())
@@ -247,6 +264,13 @@ pub(super) fn table(
         Column::new("significant".into(), c.significant),
         Column::new("low_base".into(), c.low_base),
         Column::new("negative_share".into(), c.negative_share),
+        Column::new("baseline_negative_share".into(), c.baseline_negative_share),
+        Column::new("negative_share_diff".into(), c.negative_share_diff),
+        Column::new("negative_share_diff_low".into(), c.negative_share_diff_low),
+        Column::new(
+            "negative_share_diff_high".into(),
+            c.negative_share_diff_high,
+        ),
         Column::new("nps_impact".into(), c.nps_impact),
         Column::new("baseline_nps_impact".into(), c.baseline_nps_impact),
         Column::new("nps_impact_diff".into(), c.nps_impact_diff),
@@ -333,7 +357,12 @@ mod tests {
             ));
             facts.push(Fact {
                 doc: i,
-                sentiment: Sentiment::Negative,
+                // Two of the south's queue remarks are positive.
+                sentiment: if (40..42).contains(&i) {
+                    Sentiment::Positive
+                } else {
+                    Sentiment::Negative
+                },
                 sentiment_score: -1.0,
                 // 0 = wait_time, 1 = other
                 themes: vec![if queue { 0 } else { 1 }],
@@ -413,6 +442,15 @@ mod tests {
             None,
             "low base: no interval"
         );
+        // Negative share of the theme's segments: north 30/30 against the rest's 5/7 (south
+        // 2 of 4, west 3 of 3); Newcombe interval worked out with the Wilson formula in
+        // Python: 0.05 to 0.64.
+        assert_eq!(f("negative_share")[north], Some(1.0));
+        assert_eq!(f("baseline_negative_share")[north], Some(0.71));
+        assert_eq!(f("negative_share_diff")[north], Some(0.29));
+        assert_eq!(f("negative_share_diff_low")[north], Some(0.05));
+        assert_eq!(f("negative_share_diff_high")[north], Some(0.64));
+        assert_eq!(f("negative_share_diff_low")[west], None);
         // Seeded, stratified resamples: the same table again.
         assert!(df.equals_missing(&table(&rows, &order, &nps_of, &cfg).unwrap().unwrap()));
         // February against January; January has no month before it.

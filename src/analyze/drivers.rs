@@ -3,6 +3,7 @@
 
 use polars::prelude::*;
 
+use super::importance;
 use super::stats::{self, AnalyzeConfig};
 
 /// Per-theme figures gathered by `analyze::build`, one entry per driver theme.
@@ -62,7 +63,7 @@ pub(super) fn table(dr: DriverCols, y: &[f64], cfg: &AnalyzeConfig) -> PolarsRes
     }
     let significant: Vec<Option<bool>> = p_adj.iter().map(|p| p.map(|p| p < cfg.alpha)).collect();
 
-    // Relative importance: Shapley decomposition of R² over the tested themes.
+    // Relative importance: decomposition of R² over the tested themes.
     let position: Vec<Option<usize>> = (0..k)
         .map(|t| tested.iter().position(|x| *x == t))
         .collect();
@@ -74,8 +75,8 @@ pub(super) fn table(dr: DriverCols, y: &[f64], cfg: &AnalyzeConfig) -> PolarsRes
     }
     let p = tested.len();
     let (ri, r2) = if p > 0 && y.len() > 1 {
-        let (cov, cxy, vy) = stats::moments(y, &mentions, p, &vec![1; y.len()]);
-        stats::shapley(&cov, &cxy, vy, cfg, 0)
+        let (cov, cxy, vy) = importance::moments(y, &mentions, p, &vec![1; y.len()]);
+        importance::decompose(&cov, &cxy, vy, cfg)
     } else {
         (Vec::new(), 0.0)
     };

@@ -6,6 +6,7 @@ mod cells;
 mod compare;
 mod drivers;
 pub mod facts;
+pub mod importance;
 pub mod quotes;
 pub mod stats;
 mod themes;
@@ -18,6 +19,7 @@ use crate::classify::codebook::{Codebook, OTHER};
 use crate::record::{nps_group, NpsGroup, Sentiment};
 pub use compare::compare_value;
 pub use facts::{DocFact, Fact, Facts, Group, Quote, Quotes};
+pub use importance::EXACT_LIMIT as EXACT_SHAPLEY_LIMIT;
 pub use stats::AnalyzeConfig;
 
 /// A theme known to the run: from the codebook or discovered.

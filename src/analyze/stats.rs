@@ -10,13 +10,12 @@
 //!   the number of threads.
 //! - Significance: the two-sided z-test of NPS(mentioners) − NPS(others) with the
 //!   closed-form variances, Holm-adjusted over the themes tested.
-//! - Relative importance: the Shapley (LMG) decomposition of the R² of an OLS regression of
-//!   y on the themes' mention indicators — each theme's average gain in R² over all orders
-//!   of entry (Lindeman, Merenda & Gold 1980; Grömping 2006), exact over all 2^p subsets up to
-//!   `shapley_exact_max` themes, else averaged over seeded random orders (the same estimand,
-//!   sampled). Either way the importances sum to R².
+//! - Relative importance of themes mentioned together: see [`super::importance`]; its
+//!   intervals come from the same resamples.
 
 use rand::{Rng, SeedableRng};
+
+use super::importance;
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -30,16 +29,15 @@ pub const Z95: f64 = 1.959_963_984_540_054;
 pub struct AnalyzeConfig {
     /// Respondent-level bootstrap resamples for intervals (0 = no intervals).
     pub bootstrap_resamples: usize,
-    /// Seed of the resamples and of sampled Shapley orders.
+    /// Seed of the resamples.
     pub seed: u64,
     /// Themes with fewer scored mentioners are flagged `low_base` and not ranked.
     pub min_respondents: usize,
     /// Significance level of the Holm-adjusted p-value.
     pub alpha: f64,
-    /// Exact Shapley decomposition up to this many themes; sampled orders beyond.
+    /// Exact Shapley decomposition up to this many themes (at most 20); Johnson's relative
+    /// weights beyond.
     pub shapley_exact_max: usize,
-    /// Random orders averaged when the decomposition is sampled.
-    pub shapley_orders: usize,
     /// `comparisons`: a metadata column (`meta_region` or `region`) whose groups are each
     /// compared with all the others.
     pub compare: Option<String>,
@@ -54,8 +52,7 @@ impl Default for AnalyzeConfig {
             seed: 0,
             min_respondents: 10,
             alpha: 0.05,
-            shapley_exact_max: 12,
-            shapley_orders: 64,
+            shapley_exact_max: 15,
             compare: None,
             period: None,
         }
@@ -235,8 +232,8 @@ pub fn bootstrap(
             let imp = groups.iter().map(|g| impact(y, &w, g, total)).collect();
             let ri = match mentions {
                 Some((m, p)) => {
-                    let (cov, cxy, vy) = moments(y, m, p, &w);
-                    shapley(&cov, &cxy, vy, cfg, b as u64 + 1).0
+                    let (cov, cxy, vy) = importance::moments(y, m, p, &w);
+                    importance::decompose(&cov, &cxy, vy, cfg).0
                 }
                 None => Vec::new(),
             };
@@ -253,193 +250,14 @@ pub fn bootstrap(
     }
 }
 
-/// Weighted covariance matrix of the mention indicators (p × p, row-major), their covariance
-/// with y, and the variance of y. Mentions are sparse, so the sums run over each
-/// respondent's own themes.
-pub fn moments(
-    y: &[f64],
-    mentions: &[Vec<usize>],
-    p: usize,
-    w: &[u32],
-) -> (Vec<f64>, Vec<f64>, f64) {
-    let (mut sw, mut sy, mut syy) = (0f64, 0f64, 0f64);
-    let mut sx = vec![0f64; p];
-    let mut sxy = vec![0f64; p];
-    let mut sxx = vec![0f64; p * p];
-    for ((yr, m), wr) in y.iter().zip(mentions).zip(w) {
-        let wr = *wr as f64;
-        if wr == 0.0 {
-            continue;
-        }
-        sw += wr;
-        sy += wr * yr;
-        syy += wr * yr * yr;
-        for &j in m {
-            sx[j] += wr;
-            sxy[j] += wr * yr;
-            for &k in m {
-                sxx[j * p + k] += wr;
-            }
-        }
-    }
-    let my = sy / sw;
-    let cov: Vec<f64> = (0..p * p)
-        .map(|i| sxx[i] / sw - (sx[i / p] / sw) * (sx[i % p] / sw))
-        .collect();
-    let cxy = (0..p).map(|j| sxy[j] / sw - (sx[j] / sw) * my).collect();
-    (cov, cxy, syy / sw - my * my)
-}
-
-/// R² of y on the indicators in `subset` (indices into the p × p covariance), by Cholesky.
-/// A column that adds nothing new (constant, or collinear with those before it) is skipped,
-/// which leaves R² as it is.
-fn r2(cov: &[f64], cxy: &[f64], vy: f64, subset: &[usize]) -> f64 {
-    let p = cxy.len();
-    if subset.is_empty() || vy <= 0.0 {
-        return 0.0;
-    }
-    let mut kept: Vec<usize> = Vec::with_capacity(subset.len());
-    // Rows of L (C_SS = L·Lᵀ) and z = L⁻¹·c_xy; R² = |z|² / var(y).
-    let mut l: Vec<Vec<f64>> = Vec::with_capacity(subset.len());
-    let mut z: Vec<f64> = Vec::with_capacity(subset.len());
-    for &j in subset {
-        let mut row: Vec<f64> = Vec::with_capacity(kept.len() + 1);
-        for (i, &ki) in kept.iter().enumerate() {
-            let s: f64 = (0..i).map(|t| row[t] * l[i][t]).sum();
-            row.push((cov[j * p + ki] - s) / l[i][i]);
-        }
-        let cjj = cov[j * p + j];
-        let d = cjj - row.iter().map(|v| v * v).sum::<f64>();
-        if cjj <= 1e-12 || d <= 1e-9 * cjj {
-            continue;
-        }
-        let dii = d.sqrt();
-        let zj = (cxy[j] - row.iter().zip(&z).map(|(a, b)| a * b).sum::<f64>()) / dii;
-        row.push(dii);
-        kept.push(j);
-        l.push(row);
-        z.push(zj);
-    }
-    (z.iter().map(|v| v * v).sum::<f64>() / vy).clamp(0.0, 1.0)
-}
-
-/// Shapley (LMG) decomposition of the R² of y on all p indicators: (importance of each, R²).
-/// Exact over all subsets up to `shapley_exact_max` indicators; beyond, the mean gain over
-/// `shapley_orders` random orders drawn from ChaCha8 stream `stream`.
-pub fn shapley(
-    cov: &[f64],
-    cxy: &[f64],
-    vy: f64,
-    cfg: &AnalyzeConfig,
-    stream: u64,
-) -> (Vec<f64>, f64) {
-    let p = cxy.len();
-    let all: Vec<usize> = (0..p).collect();
-    let total = r2(cov, cxy, vy, &all);
-    let mut out = vec![0f64; p];
-    if p == 0 {
-        return (out, 0.0);
-    }
-    if p <= cfg.shapley_exact_max.min(20) {
-        let subsets = 1usize << p;
-        let r: Vec<f64> = (0..subsets)
-            .map(|mask| {
-                let s: Vec<usize> = (0..p).filter(|j| mask & (1 << j) != 0).collect();
-                r2(cov, cxy, vy, &s)
-            })
-            .collect();
-        // Weight of a subset of size s not containing j: s!·(p − s − 1)!/p!.
-        let fact: Vec<f64> = (0..=p)
-            .scan(1f64, |acc, i| {
-                *acc *= i.max(1) as f64;
-                Some(*acc)
-            })
-            .collect();
-        for (mask, r_mask) in r.iter().enumerate() {
-            let s = mask.count_ones() as usize;
-            for (j, o) in out.iter_mut().enumerate() {
-                if mask & (1 << j) == 0 {
-                    *o += fact[s] * fact[p - s - 1] / fact[p] * (r[mask | (1 << j)] - r_mask);
-                }
-            }
-        }
-        return (out, total);
-    }
-    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    rng.set_stream((1u64 << 40) + stream);
-    let orders = cfg.shapley_orders.max(1);
-    for _ in 0..orders {
-        let mut order = all.clone();
-        rand::seq::SliceRandom::shuffle(order.as_mut_slice(), &mut rng);
-        let mut prev = 0f64;
-        for k in 0..p {
-            let r = r2(cov, cxy, vy, &order[..=k]);
-            out[order[k]] += r - prev;
-            prev = r;
-        }
-    }
-    for o in &mut out {
-        *o /= orders as f64;
-    }
-    (out, total)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    // 12 respondents (y: +1 promoter, 0 passive, −1 detractor) × 3 themes. Reference figures
-    // computed once outside the project with numpy 2 (`np.linalg.lstsq` R² of every subset,
-    // LMG as the mean R² gain over all 3! orders) and the textbook Wilson formula.
-    const Y: [f64; 12] = [-1., -1., -1., -1., 0., 0., 1., 1., 1., 1., -1., 1.];
-    const X: [[usize; 3]; 12] = [
-        [1, 0, 0],
-        [1, 1, 0],
-        [1, 0, 1],
-        [0, 1, 0],
-        [0, 0, 0],
-        [1, 0, 0],
-        [0, 0, 1],
-        [0, 1, 1],
-        [0, 0, 0],
-        [0, 0, 1],
-        [1, 1, 0],
-        [0, 0, 0],
-    ];
-
-    fn mentions() -> Vec<Vec<usize>> {
-        X.iter()
-            .map(|r| (0..3).filter(|j| r[*j] == 1).collect())
-            .collect()
-    }
+    use crate::analyze::importance::tests::{mentions, X, Y};
+    use crate::analyze::importance::{decompose, moments};
 
     fn close(a: f64, b: f64, tol: f64) -> bool {
         (a - b).abs() <= tol
-    }
-
-    #[test]
-    fn shapley_matches_an_independent_reference_and_sums_to_r2() {
-        let (cov, cxy, vy) = moments(&Y, &mentions(), 3, &[1; 12]);
-        let cfg = AnalyzeConfig::default();
-        let (ri, total) = shapley(&cov, &cxy, vy, &cfg, 0);
-        assert!(close(total, 0.674235807860262, 1e-9), "{total}");
-        for (got, want) in
-            ri.iter()
-                .zip([0.474477686627867, 0.11079803294821323, 0.08896008828418178])
-        {
-            assert!(close(*got, want, 1e-9), "{ri:?}");
-        }
-        // Sampled orders estimate the same decomposition and still sum to R².
-        let sampled = AnalyzeConfig {
-            shapley_exact_max: 0,
-            shapley_orders: 2000,
-            ..cfg
-        };
-        let (est, total2) = shapley(&cov, &cxy, vy, &sampled, 0);
-        assert!(close(est.iter().sum::<f64>(), total2, 1e-9));
-        for (a, b) in est.iter().zip(&ri) {
-            assert!(close(*a, *b, 0.02), "{est:?} vs {ri:?}");
-        }
     }
 
     #[test]
@@ -501,7 +319,7 @@ mod tests {
         assert_eq!(one.importance, two.importance);
         let point = impacts(&y, &groups);
         let (cov, cxy, vy) = moments(&y, &m, 3, &vec![1; y.len()]);
-        let (ri, _) = shapley(&cov, &cxy, vy, &cfg, 0);
+        let (ri, _) = decompose(&cov, &cxy, vy, &cfg);
         for j in 0..3 {
             let (lo, hi) = one.impact[j].unwrap();
             assert!(
@@ -511,23 +329,6 @@ mod tests {
             );
             let (lo, hi) = one.importance[j].unwrap();
             assert!(lo <= ri[j] && ri[j] <= hi, "{j}: {lo} {} {hi}", ri[j]);
-        }
-    }
-
-    proptest::proptest! {
-        #[test]
-        fn importances_sum_to_r2_and_stay_in_range(
-            rows in proptest::collection::vec((0u8..3, proptest::collection::vec(proptest::bool::ANY, 5)), 2..60)
-        ) {
-            let y: Vec<f64> = rows.iter().map(|(s, _)| *s as f64 - 1.0).collect();
-            let m: Vec<Vec<usize>> = rows.iter().map(|(_, x)| (0..5).filter(|j| x[*j]).collect()).collect();
-            let (cov, cxy, vy) = moments(&y, &m, 5, &vec![1; y.len()]);
-            for cfg in [AnalyzeConfig::default(), AnalyzeConfig { shapley_exact_max: 0, ..AnalyzeConfig::default() }] {
-                let (ri, total) = shapley(&cov, &cxy, vy, &cfg, 0);
-                proptest::prop_assert!((ri.iter().sum::<f64>() - total).abs() < 1e-7, "{ri:?} {total}");
-                proptest::prop_assert!((0.0..=1.0).contains(&total));
-                proptest::prop_assert!(ri.iter().all(|v| *v > -1e-7));
-            }
         }
     }
 }

@@ -190,6 +190,38 @@ fn sample_evidence_with_the_real_model() {
         .position(|t| t.as_deref() == Some("billing_errors"))
         .unwrap();
     assert_eq!(sig[b], Some(true), "{drivers}");
+    // The decoy (data/README.md): product_quality, 6 scored respondents, all detractors —
+    // the worst NPS among mentioners of any theme, yet flagged low base and not ranked.
+    let d = ids
+        .iter()
+        .position(|t| t.as_deref() == Some("product_quality"))
+        .unwrap();
+    let low: Vec<Option<bool>> = drivers
+        .column("low_base")
+        .unwrap()
+        .bool()
+        .unwrap()
+        .iter()
+        .collect();
+    let rank: Vec<Option<u32>> = drivers
+        .column("rank")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .iter()
+        .collect();
+    assert_eq!(
+        (low[d], rank[d], sig[d]),
+        (Some(true), None, None),
+        "{drivers}"
+    );
+    let nps_m = f("nps_mentioners");
+    let worst = nps_m.iter().flatten().fold(f64::INFINITY, |a, b| a.min(*b));
+    assert_eq!(nps_m[d], Some(worst), "{drivers}");
+    assert!(
+        nps_m[d] < nps_m[b] && rank[b].is_some_and(|r| r <= 3),
+        "{drivers}"
+    );
     let (imp, lo, hi) = (f("nps_impact"), f("nps_impact_low"), f("nps_impact_high"));
     assert!(hi[b].unwrap() < 0.0, "{drivers}");
     for i in 0..drivers.height() {
