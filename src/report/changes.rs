@@ -26,6 +26,10 @@ pub struct Change {
     pub diff: f64,
     pub ci: Option<(f64, f64)>,
     pub nps_impact: Option<f64>,
+    /// The theme's negative share of segments in the baseline and the group, and the
+    /// difference's interval.
+    pub negative: Option<(f64, f64)>,
+    pub negative_ci: Option<(f64, f64)>,
 }
 
 /// The significant comparisons, largest absolute difference first (ties by dimension, group,
@@ -43,6 +47,10 @@ pub fn load(dir: &Path) -> Result<Option<Vec<Change>>, ReportError> {
         "share_diff_high",
         "significant",
         "nps_impact",
+        "negative_share",
+        "baseline_negative_share",
+        "negative_share_diff_low",
+        "negative_share_diff_high",
     ];
     let Some(t) = Table::read_optional(dir, "comparisons.parquet", &cols)? else {
         return Ok(None);
@@ -64,6 +72,12 @@ pub fn load(dir: &Path) -> Result<Option<Vec<Change>>, ReportError> {
         t.f64s("nps_impact")?,
     );
     let significant = t.bools("significant")?;
+    let (neg, bneg, neg_lo, neg_hi) = (
+        t.f64s("negative_share")?,
+        t.f64s("baseline_negative_share")?,
+        t.f64s("negative_share_diff_low")?,
+        t.f64s("negative_share_diff_high")?,
+    );
     let mut out: Vec<Change> = (0..t.height())
         .filter(|i| significant[*i] == Some(true))
         .filter_map(|i| {
@@ -77,6 +91,8 @@ pub fn load(dir: &Path) -> Result<Option<Vec<Change>>, ReportError> {
                 diff: diff[i]?,
                 ci: lo[i].zip(hi[i]),
                 nps_impact: impact[i],
+                negative: bneg[i].zip(neg[i]),
+                negative_ci: neg_lo[i].zip(neg_hi[i]),
             })
         })
         .collect();
@@ -109,11 +125,12 @@ pub fn render(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
         h,
         "<div class=\"scroll\"><table class=\"drivers\" data-changes>\n<thead><tr><th scope=\"col\">{}</th>\
          <th scope=\"col\">{}</th><th scope=\"col\" class=\"num\">{}</th><th scope=\"col\" class=\"num\">{}</th>\
-         <th scope=\"col\" class=\"num\">{}</th></tr></thead>\n<tbody>\n",
+         <th scope=\"col\" class=\"num\">{}</th><th scope=\"col\" class=\"num\">{}</th></tr></thead>\n<tbody>\n",
         esc(t.changes_group),
         esc(t.theme),
         esc(t.share_of_respondents),
         esc(t.changes_difference),
+        esc(t.negative_share),
         esc(t.nps_impact_points)
     );
     for c in changes {
@@ -124,13 +141,25 @@ pub fn render(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
             .map_or(c.theme.as_str(), |x| x.label.as_str());
         let dimension = c.dimension.strip_prefix("meta_").unwrap_or(&c.dimension);
         let points = |v: f64| signed(v * 100.0, 0, lang);
-        let ci = c.ci.map_or(String::new(), |(l, u)| {
-            format!(" ({}…{})", points(l), points(u))
+        let interval = |ci: Option<(f64, f64)>| {
+            ci.map_or(String::new(), |(l, u)| {
+                format!(" ({}…{})", points(l), points(u))
+            })
+        };
+        let ci = interval(c.ci);
+        // Baseline → group, and the difference's interval when it was computed.
+        let negative = c.negative.map_or("–".to_string(), |(b, g)| {
+            format!(
+                "{} → {}{}",
+                pct(b, lang),
+                pct(g, lang),
+                interval(c.negative_ci)
+            )
         });
         w!(
             h,
             "<tr data-theme=\"{}\" data-group=\"{}\"><td>{}: {} <span class=\"caveat\">{} {}</span></td><th scope=\"row\">{}</th>\
-             <td class=\"num\">{} → {}</td><td class=\"num\">{}{}</td><td class=\"num\">{}</td></tr>\n",
+             <td class=\"num\">{} → {}</td><td class=\"num\">{}{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>\n",
             esc(&c.theme),
             esc(&c.group),
             esc(dimension),
@@ -142,6 +171,7 @@ pub fn render(h: &mut String, d: &ReportData, t: &Strings, lang: UiLang) {
             esc(&pct(c.share, lang)),
             esc(&points(c.diff)),
             esc(&ci),
+            esc(&negative),
             c.nps_impact.map_or("–".to_string(), |v| esc(&signed(v, 1, lang))),
         );
     }

@@ -372,6 +372,10 @@ fn what_changed_lists_the_significant_comparisons_only_when_there_are_any() {
             nums("share_diff_high", &[Some(0.73f64), Some(-0.1), Some(0.35)]),
             nums("significant", &[Some(true), Some(false), Some(true)]),
             nums("nps_impact", &[Some(-20.0f64), None, Some(-3.5)]),
+            nums("negative_share", &[Some(0.9f64), Some(0.5), None]),
+            nums("baseline_negative_share", &[Some(0.6f64), Some(0.5), None]),
+            nums("negative_share_diff_low", &[Some(0.1f64), None, None]),
+            nums("negative_share_diff_high", &[Some(0.45f64), None, None]),
         ],
     );
     let html = render(dir.path(), UiLang::En);
@@ -392,6 +396,11 @@ fn what_changed_lists_the_significant_comparisons_only_when_there_are_any() {
         html[north..].contains("+59 (+40…+73)"),
         "{}",
         &html[north..north + 600]
+    );
+    assert!(
+        html[north..feb].contains("60% → 90% (+10…+45)"),
+        "negative share, baseline → group, with the interval: {}",
+        &html[north..feb]
     );
     let fi = render(dir.path(), UiLang::Fi);
     assert!(fi.contains("Mikä muuttui"));
