@@ -31,12 +31,16 @@ pub struct RunConfig {
     /// Whole documents per chunk: a chunk's segments and embeddings are what a run holds in
     /// memory at once (about 2 kB per segment while classifying). Outputs do not depend on it.
     pub chunk_documents: usize,
+    /// Shards of a sharded run when the scheduler gives only the index (a Kubernetes Indexed
+    /// Job's JOB_COMPLETION_INDEX with `--shard auto`): the Job's `completions`.
+    pub shards: Option<usize>,
 }
 
 impl Default for RunConfig {
     fn default() -> Self {
         RunConfig {
             chunk_documents: 2000,
+            shards: None,
         }
     }
 }

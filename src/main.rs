@@ -209,6 +209,12 @@ struct RunArgs {
     /// the tables are rebuilt over everything.
     #[arg(long)]
     append: bool,
+    /// Process shard K of N of the inputs into OUT/parts/shard=K (no tables; `palaute merge
+    /// OUT` builds them once all N are done). `auto` takes K and N from a Slurm array task
+    /// (SLURM_ARRAY_TASK_ID/_COUNT) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, N from
+    /// [run] shards).
+    #[arg(long, value_name = "K/N|auto")]
+    shard: Option<String>,
     #[command(flatten)]
     model: ModelArgs,
 }
@@ -293,6 +299,17 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             if args.no_classify {
                 config.classify.enabled = false;
             }
+            let shard = match &args.shard {
+                Some(spec) => Some(
+                    palaute::parts::shard::Shard::parse(
+                        spec,
+                        &|k| std::env::var(k).ok(),
+                        config.run.shards,
+                    )
+                    .map_err(anyhow::Error::msg)?,
+                ),
+                None => None,
+            };
             let opts = RunOptions {
                 inputs: args.inputs.clone(),
                 out: args.out.clone(),
@@ -300,6 +317,7 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
                 model_dir: args.model.model_dir.clone(),
                 write_embeddings: args.write_embeddings,
                 append: args.append,
+                shard,
             };
             let summary = palaute::run(&config, &opts)?;
             if !cli.quiet {
@@ -309,11 +327,17 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
                     summary.documents,
                     summary.segments,
                     summary.rejects,
-                    args.out.display()
+                    summary
+                        .outputs
+                        .first()
+                        .filter(|_| shard.is_some())
+                        .unwrap_or(&args.out)
+                        .display()
                 );
             }
-            // Partial success is success: rejects are reported in rejects.parquet.
-            Ok(if summary.documents == 0 {
+            // Partial success is success: rejects are reported in rejects.parquet. A shard
+            // may hold no block at all; the merge judges the whole.
+            Ok(if summary.documents == 0 && shard.is_none() {
                 eprintln!(
                     "error: nothing could be processed; see {}",
                     args.out.join("rejects.parquet").display()

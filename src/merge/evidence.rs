@@ -67,7 +67,7 @@ pub fn build(parts: &[Part], cfg: &Config, progress: Progress) -> Result<Evidenc
             representative: None,
         })
         .collect();
-    let chunks: usize = parts.iter().map(|p| p.info.chunks).sum();
+    let chunks: usize = parts.iter().map(|p| p.chunk_count()).sum();
     let bar = progress.bar(3 * chunks as u64, "merge");
     let (mut facts, layout, unexplained, negatives) =
         gather(parts, cfg, &themes, &stages, || bar.inc(1))?;
@@ -171,7 +171,7 @@ fn gather(
     let mut unexplained = Vec::new();
     let mut negatives = 0;
     for (pi, p) in parts.iter().enumerate() {
-        for c in 0..p.info.chunks {
+        for c in 0..p.chunk_count() {
             let docs = p.read(Table::Documents, c)?;
             let doc_ix = doc_facts(&docs, cfg, &mut facts, &mut respondent_ix)?;
             let segs = p.read(Table::Segments, c)?;

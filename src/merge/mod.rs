@@ -126,7 +126,7 @@ fn for_each_chunk(
     mut f: impl FnMut(DataFrame) -> Result<(), Error>,
 ) -> Result<(), Error> {
     for p in parts {
-        for c in 0..p.info.chunks {
+        for c in 0..p.chunk_count() {
             f(p.read(table, c)?)?;
         }
     }
@@ -152,7 +152,7 @@ fn merge_documents(parts: &[Part], out: &Path) -> Result<usize, Error> {
         .collect();
     let mut meta: Vec<String> = Vec::new();
     for p in parts {
-        for c in 0..p.info.chunks {
+        for c in 0..p.chunk_count() {
             let path = p.chunk(Table::Documents, c);
             let file = std::fs::File::open(&path).map_err(|e| Error::Io {
                 path: path.clone(),

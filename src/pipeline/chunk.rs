@@ -25,6 +25,8 @@ pub struct Stages<'a> {
     pub classifier: Option<&'a ChunkClassifier>,
     pub settings: &'a serde_json::Value,
     pub fingerprint: &'a str,
+    /// The shard of a sharded run: only its blocks of each input are processed.
+    pub shard: Option<crate::parts::shard::Shard>,
 }
 
 /// Reads one input file and writes its part under `root`: the reader runs on its own thread
@@ -50,6 +52,7 @@ pub fn write_part(
         mut chunks,
         mut documents,
         mut segments,
+        mut seen,
     } = counts;
     let mut parsed = file.parsed;
     if file.failed {
@@ -57,9 +60,15 @@ pub fn write_part(
         // mid-file): none of it may reach the outputs.
         std::fs::remove_dir_all(&tmp).map_err(io(&tmp))?;
         std::fs::create_dir_all(&tmp).map_err(io(&tmp))?;
-        (chunks, documents, segments) = (0, 0, 0);
+        (chunks, documents, segments, seen) = (0, 0, 0, 0);
     }
     parsed.documents.clear();
+    // Every shard reads the whole input and so meets every reject; the shard of block 0
+    // keeps them.
+    let all_rejects = parsed.rejects.len();
+    if st.shard.is_some_and(|s| !s.owns(source, 0)) {
+        parsed.rejects.clear();
+    }
     let rejects_path = tmp.join(parts::REJECTS);
     let mut rejects =
         rejects_frame(&parsed.rejects).map_err(|e| Error::output(&rejects_path, e))?;
@@ -74,8 +83,8 @@ pub fn write_part(
         format: file.format,
         detail: parsed.detail.clone(),
         rows: parsed.rows,
-        documents,
-        rejects: parsed.rejects.len(),
+        documents: seen,
+        rejects: all_rejects,
         redactions,
     })
     .unwrap_or(serde_json::Value::Null);
@@ -91,6 +100,12 @@ pub fn write_part(
         fingerprint: st.fingerprint.to_string(),
         settings: st.settings.clone(),
         input,
+        shard: st.shard.map(|s| parts::shard::PartShard {
+            index: s.index,
+            count: s.count,
+            block_documents: st.cfg.run.chunk_documents.max(1),
+            total_documents: seen,
+        }),
     };
     parts::write_info(&tmp, &info)?;
     let dir = root.join(parts::key(&info.source, &info.sha256));
@@ -106,10 +121,13 @@ struct Counts {
     chunks: usize,
     documents: usize,
     segments: usize,
+    /// Documents the reader handed over, this shard's or not.
+    seen: usize,
 }
 
 /// Runs the reader on its own thread and writes every `chunk_documents` documents it hands
-/// over as chunk files in `tmp`. The file's outcome (with rejects; `failed` when rejected as a
+/// over as chunk files in `tmp` — in a sharded run, only the shard's blocks of
+/// `chunk_documents` documents, each as one chunk. The file's outcome (with rejects; `failed` when rejected as a
 /// whole) and what was written.
 fn read_in_chunks(
     st: &Stages,
@@ -119,7 +137,7 @@ fn read_in_chunks(
     done: &mut dyn FnMut(usize),
 ) -> Result<(crate::ingest::FileResult, Counts, crate::redact::Counts), Error> {
     let size = st.cfg.run.chunk_documents.max(1);
-    let (mut chunks, mut documents, mut segments) = (0, 0, 0);
+    let (mut chunks, mut documents, mut segments, mut seen) = (0, 0, 0, 0);
     let mut failure: Option<Error> = None;
     let mut pending: Vec<Document> = Vec::new();
     let mut flush = |docs: &mut Vec<Document>, failure: &mut Option<Error>| {
@@ -146,7 +164,21 @@ fn read_in_chunks(
             })
         });
         for batch in rx {
-            pending.extend(batch);
+            match st.shard {
+                None => {
+                    seen += batch.len();
+                    pending.extend(batch);
+                }
+                Some(s) => {
+                    for d in batch {
+                        // Blocks are whole, so a chunk of `size` is exactly one block.
+                        if s.owns(source, seen / size) {
+                            pending.push(d);
+                        }
+                        seen += 1;
+                    }
+                }
+            }
             while pending.len() >= size && failure.is_none() {
                 let mut chunk: Vec<Document> = pending.drain(..size).collect();
                 flush(&mut chunk, &mut failure);
@@ -173,6 +205,7 @@ fn read_in_chunks(
             chunks,
             documents,
             segments,
+            seen,
         },
         redactions,
     ))

@@ -76,7 +76,7 @@ fn without(
     matches: &dyn Fn(&str) -> bool,
     gone: &mut Forgotten,
 ) -> Result<Option<Part>, Error> {
-    let chunks = part.info.chunks;
+    let chunks = part.chunk_count();
     // Two passes over the chunks, one chunk in memory at a time: find, then rewrite.
     let mut doc_ids: HashSet<String> = HashSet::new();
     let mut rows: HashSet<u64> = HashSet::new();
@@ -144,7 +144,7 @@ fn without(
     gone.documents += doc_ids.len();
     gone.segments += segments;
     gone.rejects += dropped;
-    Ok(Some(Part { dir, info }))
+    Ok(Some(Part::local(dir, info)))
 }
 
 /// True for the rows of `df` whose `column` value passes `keep` (null values are kept).

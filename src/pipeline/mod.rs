@@ -6,6 +6,7 @@
 mod chunk;
 mod forget;
 mod read;
+mod shard;
 
 pub use forget::{forget, Forgotten};
 mod sample;
@@ -39,6 +40,9 @@ pub struct RunOptions {
     pub write_embeddings: bool,
     /// Add the inputs to the folder's earlier ones (`--append`) instead of replacing them.
     pub append: bool,
+    /// Process one shard's share of the inputs into `OUT/parts/shard=K` (no tables: `merge`
+    /// builds them once every shard is done).
+    pub shard: Option<crate::parts::shard::Shard>,
 }
 
 /// Per-input facts for run.json.
@@ -194,6 +198,9 @@ fn earlier_parts(
 
 /// Run the pipeline: every input into the part store, then the merge; commit the folder.
 pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
+    if let Some(s) = opts.shard {
+        return shard::run(cfg, opts, s);
+    }
     let started = Instant::now();
     let mut timings: BTreeMap<&str, f64> = BTreeMap::new();
     // Fail on configuration problems before any work.
@@ -252,6 +259,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
         classifier: classifier.as_ref(),
         settings: &settings,
         fingerprint: &fingerprint,
+        shard: None,
     };
 
     let t = Instant::now();
@@ -463,11 +471,15 @@ fn finish(
 }
 
 /// `palaute merge`: rebuilds the tables, run.json and report.html of `out` from its parts
-/// (with the current `[discover]`, `[analyze]` and `[report]` settings).
+/// (with the current `[discover]`, `[analyze]` and `[report]` settings) — or, in the folder of
+/// a sharded run, from its shards, once all of them are there.
 pub fn merge(cfg: &Config, out: &Path, progress: Progress) -> Result<RunSummary, Error> {
     let started = Instant::now();
     cfg.validate()?;
     let writer = Writer::begin(out)?;
+    if let Some(sharded) = parts::shard::collect(&out.join(PARTS))? {
+        return shard::merge(cfg, out, writer, sharded, started, progress);
+    }
     let all = parts::list(&[out.join(PARTS)])?;
     if all.is_empty() {
         return Err(Error::Mismatch {
@@ -492,10 +504,29 @@ fn rebuild(
     progress: Progress,
     amend: impl FnOnce(&mut Value),
 ) -> Result<RunSummary, Error> {
-    let stage = writer.staging().to_path_buf();
     let previous: Option<Value> = std::fs::read_to_string(out.join("run.json"))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok());
+    rebuild_from(
+        cfg, out, writer, parts, command, started, progress, previous, amend,
+    )
+}
+
+/// [`rebuild`] with the classification entry of run.json taken from `previous` (the folder's
+/// run.json, or a shard's record).
+#[allow(clippy::too_many_arguments)]
+fn rebuild_from(
+    cfg: &Config,
+    out: &Path,
+    writer: Writer,
+    parts: &[parts::Part],
+    command: &str,
+    started: Instant,
+    progress: Progress,
+    previous: Option<Value>,
+    amend: impl FnOnce(&mut Value),
+) -> Result<RunSummary, Error> {
+    let stage = writer.staging().to_path_buf();
     let write_embeddings = out.join("embeddings.parquet").exists();
     let t = Instant::now();
     let merged = crate::merge::merge(parts, &stage, cfg, write_embeddings, progress)?;
@@ -511,7 +542,9 @@ fn rebuild(
     let mut report = run_json(command, cfg, &merged, classification, &timings, started, 0);
     amend(&mut report);
     // The zero-shot fit the parts were labelled with stays with them.
-    let extra: &[&str] = if out.join(ZERO_SHOT).exists() {
+    let extra: &[&str] = if stage.join(ZERO_SHOT).exists() {
+        &[ZERO_SHOT]
+    } else if out.join(ZERO_SHOT).exists() {
         std::fs::copy(out.join(ZERO_SHOT), stage.join(ZERO_SHOT)).map_err(|e| Error::Io {
             path: out.join(ZERO_SHOT),
             source: e,

@@ -32,7 +32,7 @@ fn tables(out: &Path) -> Vec<(String, Vec<u8>)> {
     t
 }
 
-fn assert_same_tables(a: &Path, b: &Path) {
+pub fn assert_same_tables(a: &Path, b: &Path) {
     let (ta, tb) = (tables(a), tables(b));
     let names = |t: &[(String, Vec<u8>)]| t.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
     assert_eq!(names(&ta), names(&tb));
@@ -262,6 +262,7 @@ fn appending_february_to_january_gives_the_tables_of_one_run_over_both() {
             model_dir: Some(model.clone()),
             write_embeddings: false,
             append: true,
+            shard: None,
         },
     )
     .map(|_| ())

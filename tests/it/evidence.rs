@@ -31,6 +31,7 @@ fn run_configured(
             model_dir: Some(model.to_path_buf()),
             write_embeddings: true,
             append: false,
+            shard: None,
         },
     )
     .unwrap_or_else(|e| panic!("run failed: {e}"))

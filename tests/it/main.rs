@@ -10,6 +10,7 @@ mod fuzz;
 mod hostile;
 mod privacy;
 mod sample;
+mod shards;
 
 use std::path::{Path, PathBuf};
 
@@ -49,6 +50,7 @@ pub fn run_with(
             model_dir: model.map(Path::to_path_buf),
             write_embeddings: false,
             append,
+            shard: None,
         },
     )
     .unwrap_or_else(|e| panic!("run failed: {e}"))

@@ -12,7 +12,8 @@
 //! `<key>` names the input by its source name and content, so the same file under the same
 //! name always lands in the same place. Parts are merged in (source name, sha256) order, which
 //! is also the order of one run over all the inputs: appending January then February gives
-//! the tables of one run over both.
+//! the tables of one run over both. A sharded run (see [`shard`]) keeps each shard's parts
+//! under `OUT/parts/shard=K/`.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::Error;
+
+pub mod shard;
 
 /// Folder of the part store inside an output folder.
 pub const PARTS: &str = "parts";
@@ -65,18 +68,35 @@ pub struct PartInfo {
     pub settings: serde_json::Value,
     /// The input's entry of run.json (format, encoding, delimiter, …).
     pub input: serde_json::Value,
+    /// Written by one shard of a sharded run: which, and what the whole input held.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shard: Option<shard::PartShard>,
 }
 
-/// One input's part folder.
+/// One input's part: its folder (input.json, rejects) and its chunk files in merge order —
+/// all in that folder, or, for the input of a sharded run, interleaved from the shards'.
 #[derive(Debug, Clone)]
 pub struct Part {
     pub dir: PathBuf,
     pub info: PartInfo,
+    /// (folder, chunk number in it) of each chunk, in merge order.
+    pub chunks: Vec<(PathBuf, usize)>,
 }
 
 impl Part {
+    /// The part in `dir`, its chunks all there.
+    pub fn local(dir: PathBuf, info: PartInfo) -> Part {
+        let chunks = (0..info.chunks).map(|c| (dir.clone(), c)).collect();
+        Part { dir, info, chunks }
+    }
+
+    pub fn chunk_count(&self) -> usize {
+        self.chunks.len()
+    }
+
     pub fn chunk(&self, table: Table, chunk: usize) -> PathBuf {
-        chunk_path(&self.dir, table, chunk)
+        let (dir, c) = &self.chunks[chunk];
+        chunk_path(dir, table, *c)
     }
 
     pub fn read(&self, table: Table, chunk: usize) -> Result<DataFrame, Error> {
@@ -110,7 +130,8 @@ pub fn write_info(dir: &Path, info: &PartInfo) -> Result<(), Error> {
 
 /// The parts under each of `roots` (folders holding `<key>/input.json`), in merge order.
 /// A key found under several roots is taken from the first: a run's new parts shadow the
-/// folder's older parts of the same input.
+/// folder's older parts of the same input. The shards of a sharded run are refused here:
+/// [`shard::collect`] joins them.
 pub fn list(roots: &[PathBuf]) -> Result<Vec<Part>, Error> {
     let mut parts: Vec<Part> = Vec::new();
     for root in roots {
@@ -135,8 +156,16 @@ pub fn list(roots: &[PathBuf]) -> Result<Vec<Part>, Error> {
             if !dir.is_dir() || parts.iter().any(|p| p.dir.file_name() == dir.file_name()) {
                 continue;
             }
-            if name.is_some_and(|n| n.starts_with('.')) {
+            if name.as_ref().is_some_and(|n| n.starts_with('.')) {
                 continue;
+            }
+            if name.as_ref().is_some_and(|n| n.starts_with(shard::PREFIX)) {
+                return Err(Error::Mismatch {
+                    path: dir,
+                    message: "holds the parts of a sharded run: `palaute merge` joins them; \
+                              --append works on folders of one run"
+                        .into(),
+                });
             }
             let path = dir.join(INPUT);
             let text = fs::read_to_string(&path).map_err(|e| Error::Io {
@@ -147,7 +176,7 @@ pub fn list(roots: &[PathBuf]) -> Result<Vec<Part>, Error> {
                 path: path.clone(),
                 message: format!("not a palaute part: {e}"),
             })?;
-            parts.push(Part { dir, info });
+            parts.push(Part::local(dir, info));
         }
     }
     parts.sort_by(|a, b| (&a.info.source, &a.info.sha256).cmp(&(&b.info.source, &b.info.sha256)));

@@ -1,0 +1,206 @@
+//! One shard of a sharded run (`palaute run … --shard K/N`): the same stages as a run, over
+//! the shard's blocks of every input (see [`crate::parts::shard`]), into
+//! `OUT/parts/shard=K/`. No tables: `palaute merge OUT` builds them once every shard is done.
+//!
+//! What a label depends on beyond its own document is derived identically in every shard:
+//! the heads are trained on the shipped examples (deterministic, cached by content hash), and
+//! a zero-shot codebook's fit is computed from the same deterministic sample of all inputs
+//! (each shard reads them all), so no `fit` step has to run before the array.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::{chunk, discover, load_classifier, merge_json, settings, write_parts, RunOptions};
+use super::{RunSummary, ZERO_SHOT};
+use crate::config::Config;
+use crate::error::Error;
+use crate::parts::shard::{Shard, ShardInfo, ShardWriter};
+use crate::parts::{self};
+
+pub fn run(cfg: &Config, opts: &RunOptions, shard: Shard) -> Result<RunSummary, Error> {
+    let started = Instant::now();
+    let mut timings: BTreeMap<String, f64> = BTreeMap::new();
+    cfg.validate()?;
+    if opts.append {
+        return Err(Error::Mismatch {
+            path: opts.out.clone(),
+            message: "--append and --shard do not go together: run every shard over all \
+                      the inputs, then merge"
+                .into(),
+        });
+    }
+    let redactor = crate::redact::Redactor::new(&cfg.privacy)?;
+    let detector = crate::lang::from_config(&cfg.lang)?;
+    let segmenter = crate::segment::from_config(&cfg.segment);
+    let files = discover(&opts.inputs, cfg)?;
+    if files.is_empty() {
+        return Err(Error::NoInputs(opts.inputs.clone()));
+    }
+    let writer = ShardWriter::begin(&opts.out, shard)?;
+    let dir = writer.dir().to_path_buf();
+
+    let t = Instant::now();
+    let (mut classifier, mut classification) = load_classifier(cfg, opts)?;
+    timings.insert("load_models".into(), t.elapsed().as_secs_f64());
+    let zero_shot = match classifier.as_mut() {
+        Some(c) if !c.classifier.zero_shot_tasks().is_empty() => {
+            let t = Instant::now();
+            let sha = super::zero_shot_fit(
+                cfg,
+                opts,
+                &*detector,
+                &*segmenter,
+                &files,
+                c,
+                &redactor,
+                &dir,
+            )?;
+            timings.insert("zero_shot_fit".into(), t.elapsed().as_secs_f64());
+            Some(sha)
+        }
+        _ => None,
+    };
+    let mut settings = settings(cfg, classifier.as_ref());
+    settings["zero_shot_sha256"] = json!(zero_shot);
+    let fingerprint = parts::fingerprint(&settings);
+    let stages = chunk::Stages {
+        cfg,
+        redactor: &redactor,
+        detector: &*detector,
+        segmenter: &*segmenter,
+        classifier: classifier.as_ref(),
+        settings: &settings,
+        fingerprint: &fingerprint,
+        shard: Some(shard),
+    };
+    let t = Instant::now();
+    write_parts(
+        &stages,
+        &files,
+        &Default::default(),
+        &dir.join(parts::PARTS),
+        opts.progress,
+    )?;
+    timings.insert("chunks".into(), t.elapsed().as_secs_f64());
+
+    // The parts sit in `parts/` of the staging folder for `parts::list`; a shard folder holds
+    // them directly, as the Hive layout wants.
+    let staged = dir.join(parts::PARTS);
+    let mine = parts::list(std::slice::from_ref(&staged))?;
+    for p in &mine {
+        let name = p.dir.file_name().unwrap_or_default();
+        std::fs::rename(&p.dir, dir.join(name)).map_err(|e| Error::Io {
+            path: p.dir.clone(),
+            source: e,
+        })?;
+    }
+    let _ = std::fs::remove_dir(&staged);
+    if let Some(c) = &classifier {
+        classification = json!({"status": "done", "encoder": c.encoder_report()});
+        merge_json(&mut classification, c.models());
+    }
+    if let Some(sha) = &zero_shot {
+        classification["zero_shot_fit"] = json!({
+            "file": ZERO_SHOT, "sha256": sha, "sample": super::sample::SAMPLE,
+        });
+    }
+    let info = ShardInfo {
+        palaute_version: env!("CARGO_PKG_VERSION").into(),
+        index: shard.index,
+        count: shard.count,
+        block_documents: cfg.run.chunk_documents.max(1),
+        fingerprint: fingerprint.clone(),
+        inputs: mine
+            .iter()
+            .map(|p| (p.info.source.clone(), p.info.sha256.clone()))
+            .collect(),
+        documents: mine.iter().map(|p| p.info.documents).sum(),
+        segments: mine.iter().map(|p| p.info.segments).sum(),
+        rejects: mine.iter().map(|p| p.info.rejects).sum(),
+        classification,
+        timings_s: timings,
+        total_s: started.elapsed().as_secs_f64(),
+        host: host(),
+    };
+    let published = writer.publish(&info)?;
+    Ok(RunSummary {
+        files: mine.len(),
+        documents: info.documents,
+        segments: info.segments,
+        rejects: info.rejects,
+        inputs: mine
+            .iter()
+            .filter_map(|p| serde_json::from_value(p.info.input.clone()).ok())
+            .collect(),
+        outputs: vec![published],
+    })
+}
+
+/// The node a shard ran on: Slurm's name for it, else the host name.
+fn host() -> Option<String> {
+    std::env::var("SLURMD_NODENAME")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_string())
+        .filter(|h| !h.is_empty())
+}
+
+/// `palaute merge` of a sharded folder: the tables from the shards' parts (joined in block
+/// order by `collect`), run.json with every shard's counts, timings and node, report.html.
+pub fn merge(
+    cfg: &Config,
+    out: &std::path::Path,
+    writer: crate::output::folder::Writer,
+    sharded: crate::parts::shard::Sharded,
+    started: Instant,
+    progress: crate::progress::Progress,
+) -> Result<RunSummary, Error> {
+    // Every shard fitted the same zero-shot state (it is in the parts' fingerprint, which
+    // `collect` compared); the merged folder keeps one copy.
+    let fit = sharded.first.join(ZERO_SHOT);
+    if fit.exists() {
+        let to = writer.staging().join(ZERO_SHOT);
+        std::fs::copy(&fit, &to).map_err(|e| Error::Io {
+            path: fit.clone(),
+            source: e,
+        })?;
+    }
+    let mut classification = sharded.shards[0].classification.clone();
+    if let Some(c) = classification.as_object_mut() {
+        // Encoder statistics are per shard (below), not the folder's.
+        c.remove("encoder");
+    }
+    let shards: Vec<serde_json::Value> = sharded
+        .shards
+        .iter()
+        .map(|s| {
+            json!({
+                "index": s.index,
+                "host": s.host,
+                "documents": s.documents,
+                "segments": s.segments,
+                "rejects": s.rejects,
+                "timings_s": s.timings_s,
+                "total_s": s.total_s,
+                "encoder": s.classification.get("encoder"),
+            })
+        })
+        .collect();
+    let previous = Some(json!({ "classification": classification }));
+    super::rebuild_from(
+        cfg,
+        out,
+        writer,
+        &sharded.parts,
+        "merge",
+        started,
+        progress,
+        previous,
+        |r| {
+            r["shards"] = json!({"count": shards.len(), "shards": shards});
+        },
+    )
+}
