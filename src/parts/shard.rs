@@ -36,10 +36,11 @@ pub struct Shard {
 }
 
 impl Shard {
-    /// `K/N`, or `auto`: from the scheduler's environment — Slurm's `SLURM_ARRAY_TASK_ID`
-    /// (offset by `SLURM_ARRAY_TASK_MIN`, so `--array=0-3` and `--array=1-4` both work) and
-    /// `SLURM_ARRAY_TASK_COUNT`, or Kubernetes' 0-based `JOB_COMPLETION_INDEX` with N from
-    /// `configured` (`[run] shards`).
+    /// `K/N`, or `auto`: K from the scheduler — Slurm's `SLURM_ARRAY_TASK_ID` (arrays are
+    /// submitted as `--array=1-N`: task ids are shard numbers) or Kubernetes' 0-based
+    /// `JOB_COMPLETION_INDEX` — and N from `PALAUTE_SHARDS`, else `configured` (`[run]
+    /// shards`), else (Slurm only) `SLURM_ARRAY_TASK_COUNT`. A rerun of one task
+    /// (`sbatch --array=3`) is an array of one, so its N must come from the first two.
     pub fn parse(
         spec: &str,
         env: &dyn Fn(&str) -> Option<String>,
@@ -51,23 +52,40 @@ impl Shard {
                 .map_err(|_| format!("{name} is not a whole number: {v:?}"))
         };
         let shard = if spec == "auto" {
+            let given = match env("PALAUTE_SHARDS") {
+                Some(v) => Some(num("PALAUTE_SHARDS", &v)?),
+                None => configured,
+            };
             if let Some(id) = env("SLURM_ARRAY_TASK_ID") {
-                let id = num("SLURM_ARRAY_TASK_ID", &id)?;
-                let min = match env("SLURM_ARRAY_TASK_MIN") {
-                    Some(m) => num("SLURM_ARRAY_TASK_MIN", &m)?,
-                    None => 0,
-                };
-                let count = env("SLURM_ARRAY_TASK_COUNT")
-                    .ok_or("SLURM_ARRAY_TASK_ID is set but SLURM_ARRAY_TASK_COUNT is not")?;
-                let count = num("SLURM_ARRAY_TASK_COUNT", &count)?;
-                Shard {
-                    index: id.checked_sub(min).ok_or("SLURM_ARRAY_TASK_ID < _MIN")? + 1,
-                    count,
+                let index = num("SLURM_ARRAY_TASK_ID", &id)?;
+                if index == 0 {
+                    return Err(
+                        "Slurm array task 0: submit the array as --array=1-N (task ids \
+                                are the shard numbers)"
+                            .into(),
+                    );
                 }
+                let count = match given {
+                    Some(n) => n,
+                    None => num(
+                        "SLURM_ARRAY_TASK_COUNT",
+                        &env("SLURM_ARRAY_TASK_COUNT").ok_or(
+                            "SLURM_ARRAY_TASK_ID is set but neither PALAUTE_SHARDS, [run] \
+                             shards nor SLURM_ARRAY_TASK_COUNT",
+                        )?,
+                    )?,
+                };
+                if given.is_none() && index > count {
+                    return Err(format!(
+                        "Slurm task {index} of an array of {count}: to rerun single tasks \
+                         (sbatch --array={index}), set PALAUTE_SHARDS to the run's N"
+                    ));
+                }
+                Shard { index, count }
             } else if let Some(i) = env("JOB_COMPLETION_INDEX") {
-                let count = configured.ok_or(
-                    "JOB_COMPLETION_INDEX is set: the number of shards comes from [run] shards \
-                     in the config (the Job's completions)",
+                let count = given.ok_or(
+                    "JOB_COMPLETION_INDEX is set: the number of shards comes from \
+                     PALAUTE_SHARDS or [run] shards (the Job's completions)",
                 )?;
                 Shard {
                     index: num("JOB_COMPLETION_INDEX", &i)? + 1,
@@ -252,8 +270,8 @@ pub struct Sharded {
     pub parts: Vec<Part>,
     /// Every shard's `_shard.json`, by index.
     pub shards: Vec<ShardInfo>,
-    /// A shard folder (any: they agree), for files every shard wrote alike.
-    pub first: PathBuf,
+    /// Every shard's folder, by index.
+    pub dirs: Vec<PathBuf>,
 }
 
 fn mismatch(path: &Path, message: String) -> Error {
@@ -363,6 +381,17 @@ pub fn collect(root: &Path) -> Result<Option<Sharded>, Error> {
     }
     let shards: Vec<ShardInfo> = (1..=count).map(|k| infos[&k].clone()).collect();
     let dirs: Vec<PathBuf> = (1..=count).map(|k| found[&k].clone()).collect();
+    Ok(Some(Sharded {
+        parts: assemble(&shards, &dirs)?,
+        shards,
+        dirs,
+    }))
+}
+
+/// One part per input from the shards in `dirs` (shard k's folder at k − 1), which agree on
+/// `shards[0].inputs`.
+pub fn assemble(shards: &[ShardInfo], dirs: &[PathBuf]) -> Result<Vec<Part>, Error> {
+    let count = dirs.len();
     let per_shard: Vec<Vec<Part>> = dirs
         .iter()
         .map(|d| super::list(std::slice::from_ref(d)))
@@ -372,7 +401,7 @@ pub fn collect(root: &Path) -> Result<Option<Sharded>, Error> {
     for (i, (source, sha)) in inputs.iter().enumerate() {
         let of_input: Vec<&Part> = per_shard
             .iter()
-            .zip(&dirs)
+            .zip(dirs)
             .map(|(ps, d)| {
                 ps.get(i)
                     .filter(|p| (&p.info.source, &p.info.sha256) == (source, sha))
@@ -381,11 +410,7 @@ pub fn collect(root: &Path) -> Result<Option<Sharded>, Error> {
             .collect::<Result<_, _>>()?;
         parts.push(join(&of_input, count)?);
     }
-    Ok(Some(Sharded {
-        parts,
-        shards,
-        first: dirs[0].clone(),
-    }))
+    Ok(parts)
 }
 
 /// The shard record most shards agree with (ties: the lowest index's).
@@ -440,6 +465,11 @@ fn join(of_input: &[&Part], count: usize) -> Result<Part, Error> {
     info.segments = of_input.iter().map(|p| p.info.segments).sum();
     info.rejects = of_input.iter().map(|p| p.info.rejects).sum();
     info.shard = None;
+    // The run.json entry counts the whole input (fewer after a `forget`).
+    if let Some(input) = info.input.as_object_mut() {
+        input.insert("documents".into(), info.documents.into());
+        input.insert("rejects".into(), info.rejects.into());
+    }
     Ok(Part {
         dir: keeper.dir.clone(),
         info,
@@ -469,25 +499,35 @@ mod tests {
         for bad in ["0/4", "5/4", "1/0", "x/2", "3", "auto"] {
             assert!(Shard::parse(bad, &none, None).is_err(), "{bad}");
         }
-        // Slurm: --array=0-3 and --array=1-4 are the same four shards.
-        let slurm0 = env(&[
-            ("SLURM_ARRAY_TASK_ID", "0"),
-            ("SLURM_ARRAY_TASK_MIN", "0"),
-            ("SLURM_ARRAY_TASK_COUNT", "4"),
-        ]);
-        let slurm1 = env(&[
+        // Slurm, --array=1-4: task ids are shard numbers, N the array's size.
+        let task4 = env(&[
             ("SLURM_ARRAY_TASK_ID", "4"),
-            ("SLURM_ARRAY_TASK_MIN", "1"),
             ("SLURM_ARRAY_TASK_COUNT", "4"),
         ]);
         assert_eq!(
-            Shard::parse("auto", &slurm0, None),
-            Ok(Shard { index: 1, count: 4 })
-        );
-        assert_eq!(
-            Shard::parse("auto", &slurm1, None),
+            Shard::parse("auto", &task4, None),
             Ok(Shard { index: 4, count: 4 })
         );
+        // A rerun of task 3 alone (--array=3) is an array of one: N from PALAUTE_SHARDS.
+        let rerun = env(&[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_COUNT", "1"),
+            ("PALAUTE_SHARDS", "4"),
+        ]);
+        assert_eq!(
+            Shard::parse("auto", &rerun, None),
+            Ok(Shard { index: 3, count: 4 })
+        );
+        let rerun_without_n = env(&[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_COUNT", "1"),
+        ]);
+        assert!(Shard::parse("auto", &rerun_without_n, None).is_err());
+        let zero = env(&[
+            ("SLURM_ARRAY_TASK_ID", "0"),
+            ("SLURM_ARRAY_TASK_COUNT", "4"),
+        ]);
+        assert!(Shard::parse("auto", &zero, None).is_err());
         // Kubernetes: a 0-based index, N from the config.
         let k8s = env(&[("JOB_COMPLETION_INDEX", "2")]);
         assert_eq!(

@@ -49,13 +49,19 @@ pub fn forget(
     };
     let writer = Writer::begin(out)?;
     let stage = writer.staging().to_path_buf();
-    let mut parts = parts::list(&[out.join(PARTS)])?;
     let mut gone = Forgotten::default();
-    for part in &mut parts {
-        if let Some(staged) = without(part, &stage.join(PARTS), &matches, &mut gone)? {
-            *part = staged;
+    let parts = match parts::shard::collect(&out.join(PARTS))? {
+        Some(sharded) => sharded_without(&sharded, &stage.join(PARTS), &matches, &mut gone)?,
+        None => {
+            let mut parts = parts::list(&[out.join(PARTS)])?;
+            for part in &mut parts {
+                if let Some(staged) = without(part, &stage.join(PARTS), &matches, &mut gone)? {
+                    *part = staged;
+                }
+            }
+            parts
         }
-    }
+    };
     if gone.documents == 0 {
         return Err(Error::Mismatch {
             path: out.to_path_buf(),
@@ -145,6 +151,66 @@ fn without(
     gone.segments += segments;
     gone.rejects += dropped;
     Ok(Some(Part::local(dir, info)))
+}
+
+/// The parts of a sharded folder without the matching respondents: every shard that held one
+/// of their rows is staged whole (its other parts and files hard-linked, `_shard.json` with
+/// the new counts), so the commit replaces that shard folder at once.
+fn sharded_without(
+    sharded: &parts::shard::Sharded,
+    staged_root: &Path,
+    matches: &dyn Fn(&str) -> bool,
+    gone: &mut Forgotten,
+) -> Result<Vec<Part>, Error> {
+    let mut dirs = sharded.dirs.clone();
+    let mut infos = sharded.shards.clone();
+    for (k, dir) in sharded.dirs.iter().enumerate() {
+        let staged = staged_root.join(dir.file_name().unwrap_or_default());
+        let mut mine = Forgotten::default();
+        let mut untouched = Vec::new();
+        for part in parts::list(std::slice::from_ref(dir))? {
+            if without(&part, &staged, matches, &mut mine)?.is_none() {
+                untouched.push(part.dir);
+            }
+        }
+        if mine.documents == 0 {
+            continue;
+        }
+        for from in untouched {
+            link_files(&from, &staged.join(from.file_name().unwrap_or_default()))?;
+        }
+        link_files(dir, &staged)?;
+        let info = &mut infos[k];
+        info.documents -= mine.documents;
+        info.segments -= mine.segments;
+        info.rejects -= mine.rejects;
+        let value = serde_json::to_value(&*info).map_err(|e| Error::output(&staged, e))?;
+        crate::output::write_json(&value, &staged.join(parts::shard::INFO))?;
+        dirs[k] = staged;
+        gone.documents += mine.documents;
+        gone.segments += mine.segments;
+        gone.rejects += mine.rejects;
+    }
+    parts::shard::assemble(&infos, &dirs)
+}
+
+/// Hard-links the files of `from` (not its folders) into `to`, keeping any already there.
+fn link_files(from: &Path, to: &Path) -> Result<(), Error> {
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e| Error::Io { path: p, source: e }
+    };
+    std::fs::create_dir_all(to).map_err(io(to))?;
+    for entry in std::fs::read_dir(from).map_err(io(from))? {
+        let path = entry.map_err(io(from))?.path();
+        let target = to.join(path.file_name().unwrap_or_default());
+        if path.is_file() && !target.exists() {
+            std::fs::hard_link(&path, &target)
+                .or_else(|_| std::fs::copy(&path, &target).map(|_| ()))
+                .map_err(io(&path))?;
+        }
+    }
+    Ok(())
 }
 
 /// True for the rows of `df` whose `column` value passes `keep` (null values are kept).

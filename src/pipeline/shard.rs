@@ -160,7 +160,7 @@ pub fn merge(
 ) -> Result<RunSummary, Error> {
     // Every shard fitted the same zero-shot state (it is in the parts' fingerprint, which
     // `collect` compared); the merged folder keeps one copy.
-    let fit = sharded.first.join(ZERO_SHOT);
+    let fit = sharded.dirs[0].join(ZERO_SHOT);
     if fit.exists() {
         let to = writer.staging().join(ZERO_SHOT);
         std::fs::copy(&fit, &to).map_err(|e| Error::Io {

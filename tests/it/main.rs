@@ -4,6 +4,7 @@
 mod chunks;
 mod cli;
 mod crash;
+mod deploy;
 mod evidence;
 mod fixtures;
 mod fuzz;

@@ -212,3 +212,29 @@ fn missing_stale_and_crashed_shards_are_named_and_a_rerun_mends_them() {
     .expect_err("append to a sharded folder");
     assert!(err.to_string().contains("sharded run"), "{err}");
 }
+
+#[test]
+fn forget_removes_a_respondent_from_every_shard_as_from_one_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = ingest_only();
+    let data = [repo().join("data")];
+    let sharded = sharded_equals_single(&cfg, &data, tmp.path(), None, 3, 9);
+    let single = tmp.path().join("single-3-9");
+    // Respondents spread over the files, hence over the shards.
+    let docs = super::read(&single, "documents");
+    let ids: Vec<String> = super::strings(&docs, "respondent_id")
+        .into_iter()
+        .flatten()
+        .step_by(40)
+        .take(6)
+        .collect();
+    assert!(ids.len() >= 4, "{ids:?}");
+    let (a, _) = palaute::pipeline::forget(&cfg, &single, &ids, Progress::hidden()).unwrap();
+    let (b, gone) = palaute::pipeline::forget(&cfg, &sharded, &ids, Progress::hidden()).unwrap();
+    assert!(gone.documents >= ids.len(), "{gone:?}");
+    assert_eq!((a.documents, a.segments), (b.documents, b.segments));
+    assert_same_tables(&single, &sharded);
+    // The shards still merge (counts and blocks agree), to the same tables.
+    merge(&cfg, &sharded).unwrap();
+    assert_same_tables(&single, &sharded);
+}
