@@ -317,9 +317,23 @@ pub fn collect(root: &Path) -> Result<Option<Sharded>, Error> {
             ),
         ));
     }
+    let (shards, dirs) = check(root, &found)?;
+    Ok(Some(Sharded {
+        parts: assemble(&shards, &dirs)?,
+        shards,
+        dirs,
+    }))
+}
+
+/// Every shard's record and folder, by index, once shards 1..N are all there, complete and
+/// from the same run; else an error naming the missing, incomplete and stale ones.
+fn check(
+    root: &Path,
+    found: &BTreeMap<usize, PathBuf>,
+) -> Result<(Vec<ShardInfo>, Vec<PathBuf>), Error> {
     let mut infos: BTreeMap<usize, ShardInfo> = BTreeMap::new();
     let mut incomplete = Vec::new();
-    for (k, dir) in &found {
+    for (k, dir) in found {
         let path = dir.join(INFO);
         match fs::read_to_string(&path) {
             Ok(text) => {
@@ -381,11 +395,7 @@ pub fn collect(root: &Path) -> Result<Option<Sharded>, Error> {
     }
     let shards: Vec<ShardInfo> = (1..=count).map(|k| infos[&k].clone()).collect();
     let dirs: Vec<PathBuf> = (1..=count).map(|k| found[&k].clone()).collect();
-    Ok(Some(Sharded {
-        parts: assemble(&shards, &dirs)?,
-        shards,
-        dirs,
-    }))
+    Ok((shards, dirs))
 }
 
 /// One part per input from the shards in `dirs` (shard k's folder at k − 1), which agree on

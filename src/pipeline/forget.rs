@@ -68,9 +68,25 @@ pub fn forget(
             message: "no document of these respondents in the folder; nothing changed".into(),
         });
     }
-    let summary = super::rebuild(cfg, out, writer, &parts, "forget", started, progress, |r| {
-        r["forgotten"] = json!(gone);
-    })?;
+    let previous = super::previous_run(out);
+    // A sharded folder keeps its record of the shards.
+    let shards = previous.as_ref().and_then(|p| p.get("shards").cloned());
+    let summary = super::rebuild(
+        cfg,
+        out,
+        writer,
+        &parts,
+        "forget",
+        started,
+        progress,
+        previous,
+        |r| {
+            r["forgotten"] = json!(gone);
+            if let Some(s) = shards {
+                r["shards"] = s;
+            }
+        },
+    )?;
     Ok((summary, gone))
 }
 

@@ -205,44 +205,15 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
     let mut timings: BTreeMap<&str, f64> = BTreeMap::new();
     // Fail on configuration problems before any work.
     cfg.validate()?;
-    // Stage implementations as the configuration chooses them.
-    let redactor = crate::redact::Redactor::new(&cfg.privacy)?;
-    let detector = lang::from_config(&cfg.lang)?;
-    let segmenter = segment::from_config(&cfg.segment);
     // Locks the folder (one run at a time), finishes or clears what a killed run left; the
     // outputs go to a staging folder and become visible together at the commit.
     let writer = Writer::begin(&opts.out)?;
     let stage = writer.staging().to_path_buf();
-
-    let files = discover(&opts.inputs, cfg)?;
-    if files.is_empty() {
-        return Err(Error::NoInputs(opts.inputs.clone()));
-    }
-    let t = Instant::now();
-    let (mut classifier, mut classification) = load_classifier(cfg, opts)?;
-    timings.insert("load_models", t.elapsed().as_secs_f64());
-    let t = Instant::now();
-    let zero_shot = match classifier.as_mut() {
-        Some(c) if !c.classifier.zero_shot_tasks().is_empty() => Some(zero_shot_fit(
-            cfg,
-            opts,
-            &*detector,
-            &*segmenter,
-            &files,
-            c,
-            &redactor,
-            &stage,
-        )?),
-        _ => None,
-    };
-    if zero_shot.is_some() {
-        timings.insert("zero_shot_fit", t.elapsed().as_secs_f64());
-    }
-    let mut settings = settings(cfg, classifier.as_ref());
-    settings["zero_shot_sha256"] = json!(zero_shot);
-    let fingerprint = parts::fingerprint(&settings);
+    let prepared = Prepared::new(cfg, opts, &stage, &mut timings)?;
+    let (classifier, zero_shot) = (&prepared.classifier, &prepared.zero_shot);
+    let mut classification = prepared.classification.clone();
     let earlier = if opts.append {
-        earlier_parts(&opts.out, &fingerprint, &settings)?
+        earlier_parts(&opts.out, &prepared.fingerprint, &prepared.settings)?
     } else {
         Vec::new()
     };
@@ -251,19 +222,16 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
         .map(|p| (p.info.source.as_str(), p.info.sha256.as_str()))
         .collect();
     let staged_parts = stage.join(PARTS);
-    let stages = chunk::Stages {
-        cfg,
-        redactor: &redactor,
-        detector: &*detector,
-        segmenter: &*segmenter,
-        classifier: classifier.as_ref(),
-        settings: &settings,
-        fingerprint: &fingerprint,
-        shard: None,
-    };
+    let stages = prepared.stages(cfg, None);
 
     let t = Instant::now();
-    let skipped = write_parts(&stages, &files, &known, &staged_parts, opts.progress)?;
+    let skipped = write_parts(
+        &stages,
+        &prepared.files,
+        &known,
+        &staged_parts,
+        opts.progress,
+    )?;
     timings.insert("chunks", t.elapsed().as_secs_f64());
 
     let t = Instant::now();
@@ -308,21 +276,100 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
     finish(writer, &opts.out, cfg, merged, &report, extra, mode)
 }
 
+/// What a run (or a shard) prepares before the chunks: the stages as the configuration
+/// chooses them, the input files, the classifier (with its zero-shot fit, written to the
+/// staging folder) and the settings the parts depend on.
+struct Prepared {
+    redactor: crate::redact::Redactor,
+    detector: Box<dyn LanguageDetector>,
+    segmenter: Box<dyn Segmenter>,
+    files: Vec<PathBuf>,
+    classifier: Option<ChunkClassifier>,
+    classification: Value,
+    /// sha256 of the zero-shot fit, when a task is zero-shot.
+    zero_shot: Option<String>,
+    settings: Value,
+    fingerprint: String,
+}
+
+impl Prepared {
+    fn new(
+        cfg: &Config,
+        opts: &RunOptions,
+        stage: &Path,
+        timings: &mut BTreeMap<&'static str, f64>,
+    ) -> Result<Prepared, Error> {
+        let redactor = crate::redact::Redactor::new(&cfg.privacy)?;
+        let detector = lang::from_config(&cfg.lang)?;
+        let segmenter = segment::from_config(&cfg.segment);
+        let files = discover(&opts.inputs, cfg)?;
+        if files.is_empty() {
+            return Err(Error::NoInputs(opts.inputs.clone()));
+        }
+        let t = Instant::now();
+        let (mut classifier, classification) = load_classifier(cfg, opts)?;
+        timings.insert("load_models", t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        let zero_shot = match classifier.as_mut() {
+            Some(c) if !c.classifier.zero_shot_tasks().is_empty() => {
+                let ctx = (&*detector, &*segmenter, &redactor);
+                Some(zero_shot_fit(cfg, opts, ctx, &files, c, stage)?)
+            }
+            _ => None,
+        };
+        if zero_shot.is_some() {
+            timings.insert("zero_shot_fit", t.elapsed().as_secs_f64());
+        }
+        let mut settings = settings(cfg, classifier.as_ref());
+        settings["zero_shot_sha256"] = json!(zero_shot);
+        let fingerprint = parts::fingerprint(&settings);
+        Ok(Prepared {
+            redactor,
+            detector,
+            segmenter,
+            files,
+            classifier,
+            classification,
+            zero_shot,
+            settings,
+            fingerprint,
+        })
+    }
+
+    fn stages<'a>(
+        &'a self,
+        cfg: &'a Config,
+        shard: Option<crate::parts::shard::Shard>,
+    ) -> chunk::Stages<'a> {
+        chunk::Stages {
+            cfg,
+            redactor: &self.redactor,
+            detector: &*self.detector,
+            segmenter: &*self.segmenter,
+            classifier: self.classifier.as_ref(),
+            settings: &self.settings,
+            fingerprint: &self.fingerprint,
+            shard,
+        }
+    }
+}
+
 /// The zero-shot fit of a run, beside its tables.
 pub const ZERO_SHOT: &str = "zero_shot.json";
 
 /// The zero-shot state for this run: an `--append` reuses the folder's (its parts were
 /// labelled with it), any other run fits it on the inputs' sample. Written to the staging
 /// folder; returns its sha256.
-#[allow(clippy::too_many_arguments)]
 fn zero_shot_fit(
     cfg: &Config,
     opts: &RunOptions,
-    detector: &dyn LanguageDetector,
-    segmenter: &dyn Segmenter,
+    (detector, segmenter, redactor): (
+        &dyn LanguageDetector,
+        &dyn Segmenter,
+        &crate::redact::Redactor,
+    ),
     files: &[PathBuf],
     c: &mut ChunkClassifier,
-    redactor: &crate::redact::Redactor,
     stage: &Path,
 ) -> Result<String, Error> {
     let earlier = opts.out.join(ZERO_SHOT);
@@ -487,35 +534,33 @@ pub fn merge(cfg: &Config, out: &Path, progress: Progress) -> Result<RunSummary,
             message: "no parts to merge (not an output folder of palaute run)".into(),
         });
     }
-    rebuild(cfg, out, writer, &all, "merge", started, progress, |_| {})
+    let previous = previous_run(out);
+    rebuild(
+        cfg,
+        out,
+        writer,
+        &all,
+        "merge",
+        started,
+        progress,
+        previous,
+        |_| {},
+    )
 }
 
-/// Builds every table, run.json (written by `command`, then amended by `amend`) and
+/// The folder's run.json, when it has a readable one.
+fn previous_run(out: &Path) -> Option<Value> {
+    std::fs::read_to_string(out.join("run.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+}
+
+/// Builds every table, run.json (written by `command`, its `classification` entry taken from
+/// `previous` — the folder's run.json or a shard's record —, then amended by `amend`) and
 /// report.html of `out` from `parts`, and commits them with the parts staged by `writer`.
 /// What `merge` and `forget` share.
 #[allow(clippy::too_many_arguments)]
 fn rebuild(
-    cfg: &Config,
-    out: &Path,
-    writer: Writer,
-    parts: &[parts::Part],
-    command: &str,
-    started: Instant,
-    progress: Progress,
-    amend: impl FnOnce(&mut Value),
-) -> Result<RunSummary, Error> {
-    let previous: Option<Value> = std::fs::read_to_string(out.join("run.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok());
-    rebuild_from(
-        cfg, out, writer, parts, command, started, progress, previous, amend,
-    )
-}
-
-/// [`rebuild`] with the classification entry of run.json taken from `previous` (the folder's
-/// run.json, or a shard's record).
-#[allow(clippy::too_many_arguments)]
-fn rebuild_from(
     cfg: &Config,
     out: &Path,
     writer: Writer,

@@ -12,8 +12,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::{chunk, discover, load_classifier, merge_json, settings, write_parts, RunOptions};
-use super::{RunSummary, ZERO_SHOT};
+use super::{merge_json, write_parts, Prepared, RunOptions, RunSummary, ZERO_SHOT};
 use crate::config::Config;
 use crate::error::Error;
 use crate::parts::shard::{Shard, ShardInfo, ShardWriter};
@@ -21,7 +20,6 @@ use crate::parts::{self};
 
 pub fn run(cfg: &Config, opts: &RunOptions, shard: Shard) -> Result<RunSummary, Error> {
     let started = Instant::now();
-    let mut timings: BTreeMap<String, f64> = BTreeMap::new();
     cfg.validate()?;
     if opts.append {
         return Err(Error::Mismatch {
@@ -31,59 +29,20 @@ pub fn run(cfg: &Config, opts: &RunOptions, shard: Shard) -> Result<RunSummary, 
                 .into(),
         });
     }
-    let redactor = crate::redact::Redactor::new(&cfg.privacy)?;
-    let detector = crate::lang::from_config(&cfg.lang)?;
-    let segmenter = crate::segment::from_config(&cfg.segment);
-    let files = discover(&opts.inputs, cfg)?;
-    if files.is_empty() {
-        return Err(Error::NoInputs(opts.inputs.clone()));
-    }
     let writer = ShardWriter::begin(&opts.out, shard)?;
     let dir = writer.dir().to_path_buf();
-
-    let t = Instant::now();
-    let (mut classifier, mut classification) = load_classifier(cfg, opts)?;
-    timings.insert("load_models".into(), t.elapsed().as_secs_f64());
-    let zero_shot = match classifier.as_mut() {
-        Some(c) if !c.classifier.zero_shot_tasks().is_empty() => {
-            let t = Instant::now();
-            let sha = super::zero_shot_fit(
-                cfg,
-                opts,
-                &*detector,
-                &*segmenter,
-                &files,
-                c,
-                &redactor,
-                &dir,
-            )?;
-            timings.insert("zero_shot_fit".into(), t.elapsed().as_secs_f64());
-            Some(sha)
-        }
-        _ => None,
-    };
-    let mut settings = settings(cfg, classifier.as_ref());
-    settings["zero_shot_sha256"] = json!(zero_shot);
-    let fingerprint = parts::fingerprint(&settings);
-    let stages = chunk::Stages {
-        cfg,
-        redactor: &redactor,
-        detector: &*detector,
-        segmenter: &*segmenter,
-        classifier: classifier.as_ref(),
-        settings: &settings,
-        fingerprint: &fingerprint,
-        shard: Some(shard),
-    };
+    let mut timings: BTreeMap<&'static str, f64> = BTreeMap::new();
+    let prepared = Prepared::new(cfg, opts, &dir, &mut timings)?;
+    let stages = prepared.stages(cfg, Some(shard));
     let t = Instant::now();
     write_parts(
         &stages,
-        &files,
+        &prepared.files,
         &Default::default(),
         &dir.join(parts::PARTS),
         opts.progress,
     )?;
-    timings.insert("chunks".into(), t.elapsed().as_secs_f64());
+    timings.insert("chunks", t.elapsed().as_secs_f64());
 
     // The parts sit in `parts/` of the staging folder for `parts::list`; a shard folder holds
     // them directly, as the Hive layout wants.
@@ -97,11 +56,12 @@ pub fn run(cfg: &Config, opts: &RunOptions, shard: Shard) -> Result<RunSummary, 
         })?;
     }
     let _ = std::fs::remove_dir(&staged);
-    if let Some(c) = &classifier {
+    let mut classification = prepared.classification.clone();
+    if let Some(c) = &prepared.classifier {
         classification = json!({"status": "done", "encoder": c.encoder_report()});
         merge_json(&mut classification, c.models());
     }
-    if let Some(sha) = &zero_shot {
+    if let Some(sha) = &prepared.zero_shot {
         classification["zero_shot_fit"] = json!({
             "file": ZERO_SHOT, "sha256": sha, "sample": super::sample::SAMPLE,
         });
@@ -111,7 +71,7 @@ pub fn run(cfg: &Config, opts: &RunOptions, shard: Shard) -> Result<RunSummary, 
         index: shard.index,
         count: shard.count,
         block_documents: cfg.run.chunk_documents.max(1),
-        fingerprint: fingerprint.clone(),
+        fingerprint: prepared.fingerprint.clone(),
         inputs: mine
             .iter()
             .map(|p| (p.info.source.clone(), p.info.sha256.clone()))
@@ -120,7 +80,10 @@ pub fn run(cfg: &Config, opts: &RunOptions, shard: Shard) -> Result<RunSummary, 
         segments: mine.iter().map(|p| p.info.segments).sum(),
         rejects: mine.iter().map(|p| p.info.rejects).sum(),
         classification,
-        timings_s: timings,
+        timings_s: timings
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
         total_s: started.elapsed().as_secs_f64(),
         host: host(),
     };
@@ -190,7 +153,7 @@ pub fn merge(
         })
         .collect();
     let previous = Some(json!({ "classification": classification }));
-    super::rebuild_from(
+    super::rebuild(
         cfg,
         out,
         writer,

@@ -42,19 +42,21 @@ pub fn run_with(
     model: Option<&Path>,
     append: bool,
 ) -> palaute::RunSummary {
-    palaute::run(
-        cfg,
-        &RunOptions {
-            inputs: inputs.to_vec(),
-            out: out.to_path_buf(),
-            progress: Progress::hidden(),
-            model_dir: model.map(Path::to_path_buf),
-            write_embeddings: false,
-            append,
-            shard: None,
-        },
-    )
-    .unwrap_or_else(|e| panic!("run failed: {e}"))
+    palaute::run(cfg, &options(inputs, out, model, append))
+        .unwrap_or_else(|e| panic!("run failed: {e}"))
+}
+
+/// A quiet run's options (no embeddings table, not sharded).
+pub fn options(inputs: &[PathBuf], out: &Path, model: Option<&Path>, append: bool) -> RunOptions {
+    RunOptions {
+        inputs: inputs.to_vec(),
+        out: out.to_path_buf(),
+        progress: Progress::hidden(),
+        model_dir: model.map(Path::to_path_buf),
+        write_embeddings: false,
+        append,
+        shard: None,
+    }
 }
 
 /// Ingest-only configuration: these tests are about reading, not models.

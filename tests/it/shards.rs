@@ -11,7 +11,7 @@ use palaute::progress::Progress;
 use palaute::{Config, RunOptions};
 
 use super::chunks::{assert_same_tables, tiny_model};
-use super::{ingest_only, repo, run_with};
+use super::{ingest_only, options, repo, run_with};
 
 fn shard_run(
     cfg: &Config,
@@ -21,19 +21,11 @@ fn shard_run(
     k: usize,
     n: usize,
 ) {
-    palaute::run(
-        cfg,
-        &RunOptions {
-            inputs: inputs.to_vec(),
-            out: out.to_path_buf(),
-            progress: Progress::hidden(),
-            model_dir: model.map(Path::to_path_buf),
-            write_embeddings: false,
-            append: false,
-            shard: Some(Shard { index: k, count: n }),
-        },
-    )
-    .unwrap_or_else(|e| panic!("shard {k}/{n} failed: {e}"));
+    let opts = RunOptions {
+        shard: Some(Shard { index: k, count: n }),
+        ..options(inputs, out, model, false)
+    };
+    palaute::run(cfg, &opts).unwrap_or_else(|e| panic!("shard {k}/{n} failed: {e}"));
 }
 
 fn merge(cfg: &Config, out: &Path) -> Result<palaute::RunSummary, palaute::Error> {
@@ -198,15 +190,7 @@ fn missing_stale_and_crashed_shards_are_named_and_a_rerun_mends_them() {
     // A shard and an ordinary run's parts do not mix; --append is refused on shards.
     let err = palaute::run(
         &cfg,
-        &RunOptions {
-            inputs: vec![data.clone()],
-            out: out.clone(),
-            progress: Progress::hidden(),
-            model_dir: None,
-            write_embeddings: false,
-            append: true,
-            shard: None,
-        },
+        &options(std::slice::from_ref(&data), &out, None, true),
     )
     .map(|_| ())
     .expect_err("append to a sharded folder");
