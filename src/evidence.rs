@@ -135,6 +135,7 @@ impl ChunkClassifier {
             "batches": stats.batches,
             "tokens": stats.real_tokens,
             "padding_waste": stats.padding_waste(),
+            "kernels": crate::model::kernel_report(),
         })
     }
 }

@@ -12,7 +12,100 @@ use super::config::Activation;
 /// Rows handed to one rayon task: enough work to amortise scheduling, few enough to balance.
 const ROWS_PER_TASK: usize = 16;
 
-/// Defines `$name` that runs `$body` compiled for AVX-512 or AVX2+FMA when the CPU has them.
+/// The vector instructions the element-wise kernels below are compiled for, chosen once per
+/// process: the widest the CPU has, or narrower when `PALAUTE_SIMD` says so (`avx2`,
+/// `baseline`), so a slower CPU's path can be measured on any machine. Results are the same
+/// on every level (same arithmetic in the same order; Rust does not fuse multiply-adds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Simd {
+    Baseline,
+    Avx2Fma,
+    Avx512,
+}
+
+impl Simd {
+    pub fn name(self) -> &'static str {
+        match self {
+            Simd::Baseline => "baseline (SSE2)",
+            Simd::Avx2Fma => "avx2+fma",
+            Simd::Avx512 => "avx512f+vl",
+        }
+    }
+
+    /// What this CPU has.
+    pub fn detected() -> Simd {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let avx2 = std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("fma");
+            if avx2
+                && std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512vl")
+            {
+                return Simd::Avx512;
+            }
+            if avx2 {
+                return Simd::Avx2Fma;
+            }
+        }
+        Simd::Baseline
+    }
+
+    /// The level in use: detected, capped by `PALAUTE_SIMD` (or by [`Simd::cap`]).
+    pub fn active() -> Simd {
+        match LEVEL.load(Ordering::Relaxed) {
+            0 => {
+                let cap = match std::env::var("PALAUTE_SIMD").as_deref() {
+                    Ok("baseline") => Simd::Baseline,
+                    Ok("avx2") => Simd::Avx2Fma,
+                    _ => Simd::Avx512,
+                };
+                Simd::cap(cap)
+            }
+            1 => Simd::Baseline,
+            2 => Simd::Avx2Fma,
+            _ => Simd::Avx512,
+        }
+    }
+
+    /// Uses at most `level` from now on (never more than the CPU has); returns the level now
+    /// in use. For benchmarks and the test that every level gives the same bits.
+    pub fn cap(level: Simd) -> Simd {
+        let l = Simd::detected().min(level);
+        LEVEL.store(l as u8 + 1, Ordering::Relaxed);
+        l
+    }
+}
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// 0 = not chosen yet, else 1 + the `Simd` level.
+static LEVEL: AtomicU8 = AtomicU8::new(0);
+
+/// Which kernels run on this machine, for run.json: the element-wise ones (see [`Simd`]) and
+/// the matrix products (candle's `gemm` chooses its own: AVX-512F, else FMA, else scalar; its
+/// blocking also follows the CPU's caches, so embeddings can differ in their last bits
+/// between CPU types, never between runs on one machine).
+pub fn report() -> serde_json::Value {
+    #[cfg(target_arch = "x86_64")]
+    let gemm = if std::arch::is_x86_feature_detected!("avx512f") {
+        "avx512f"
+    } else if std::arch::is_x86_feature_detected!("fma") {
+        "fma"
+    } else {
+        "scalar"
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let gemm = "native";
+    serde_json::json!({
+        "elementwise": Simd::active().name(),
+        "cpu": Simd::detected().name(),
+        "gemm": gemm,
+    })
+}
+
+/// Defines `$name` that runs `$body` compiled for AVX-512 or AVX2+FMA when the CPU has them
+/// (and [`Simd::active`] allows them).
 ///
 /// The crate is built for baseline x86-64 (SSE2) so that the binary runs anywhere; the loops
 /// below are written to auto-vectorise (no reductions across lanes in the hot paths), and
@@ -31,18 +124,12 @@ macro_rules! simd_dispatch {
                 fn v3($($arg: $ty),*) {
                     $body($($arg),*)
                 }
-                let avx2 = std::arch::is_x86_feature_detected!("avx2")
-                    && std::arch::is_x86_feature_detected!("fma");
-                if avx2
-                    && std::arch::is_x86_feature_detected!("avx512f")
-                    && std::arch::is_x86_feature_detected!("avx512vl")
-                {
-                    // SAFETY: the features `v4` is compiled for were detected just above.
-                    return unsafe { v4($($arg),*) };
-                }
-                if avx2 {
-                    // SAFETY: the features `v3` is compiled for were detected just above.
-                    return unsafe { v3($($arg),*) };
+                match Simd::active() {
+                    // SAFETY: `active` never exceeds what `Simd::detected` found on this CPU,
+                    // which covers the features `v4` and `v3` are compiled for.
+                    Simd::Avx512 => return unsafe { v4($($arg),*) },
+                    Simd::Avx2Fma => return unsafe { v3($($arg),*) },
+                    Simd::Baseline => {}
                 }
             }
             $body($($arg),*)

@@ -15,6 +15,7 @@ mod encoder;
 pub mod error;
 mod frame;
 mod kernels;
+pub use kernels::{report as kernel_report, Simd};
 mod net;
 pub mod registry;
 pub mod tiny;

@@ -423,3 +423,31 @@ fn e5_prefixes_only_for_e5_model_names() {
         assert_eq!(default_prefixes(name).0, "", "{name}");
     }
 }
+
+#[test]
+fn every_simd_level_gives_the_same_bits() {
+    use super::Simd;
+    let dir = build(&TinySpec::new(TinyArch::XlmRoberta));
+    let enc = load(&dir, &EncoderConfig::default());
+    let long = long_text();
+    let mut texts: Vec<&str> = TEXTS.to_vec();
+    texts.push(&long);
+    let detected = Simd::detected();
+    let mut seen = Vec::new();
+    for level in [Simd::Baseline, Simd::Avx2Fma, Simd::Avx512] {
+        if level > detected {
+            continue;
+        }
+        assert_eq!(Simd::cap(level), level);
+        let e = enc.embed(&texts, InputKind::Passage).expect("embed");
+        let bits: Vec<u32> = (0..texts.len())
+            .flat_map(|i| e.row(i).iter().map(|v| v.to_bits()).collect::<Vec<_>>())
+            .collect();
+        seen.push((level, bits));
+    }
+    Simd::cap(detected);
+    for (level, bits) in &seen[1..] {
+        assert!(bits == &seen[0].1, "{level:?} differs from {:?}", seen[0].0);
+    }
+    assert!(seen.len() >= 2 || detected == Simd::Baseline);
+}
