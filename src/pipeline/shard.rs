@@ -152,6 +152,24 @@ pub fn merge(
             })
         })
         .collect();
+    // Matrix products follow the CPU (see model::kernel_report): shards on different CPU
+    // types may differ from one run in the last bits of an embedding, so say so.
+    let mut paths: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for s in &sharded.shards {
+        if let Some(g) = s.classification["encoder"]["kernels"]["gemm"].as_str() {
+            paths.entry(g.to_string()).or_default().push(s.index);
+        }
+    }
+    let mixed_cpus = (paths.len() > 1).then(|| {
+        let list: Vec<String> = paths.iter().map(|(g, ks)| format!("{g}: {ks:?}")).collect();
+        let msg = format!(
+            "shards ran on different CPU types ({}); embeddings can differ in their last bits \
+             between them, so a borderline label may differ from a single run",
+            list.join(", ")
+        );
+        tracing::warn!("{msg}");
+        msg
+    });
     let previous = Some(json!({ "classification": classification }));
     super::rebuild(
         cfg,
@@ -164,6 +182,9 @@ pub fn merge(
         previous,
         |r| {
             r["shards"] = json!({"count": shards.len(), "shards": shards});
+            if let Some(m) = mixed_cpus {
+                r["shards"]["warning"] = json!(m);
+            }
         },
     )
 }

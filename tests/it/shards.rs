@@ -75,6 +75,20 @@ fn shards_merge_to_the_tables_of_one_run() {
         serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
     assert_eq!(run["shards"]["count"], 3);
     assert_eq!(run["command"], "merge");
+    assert!(run["shards"]["warning"].is_null(), "one CPU type here");
+    // A shard from another CPU type (as a mixed cluster would give): the merge says so.
+    let record = out.join("parts/shard=2/_shard.json");
+    let mut info: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+    let gemm = &mut info["classification"]["encoder"]["kernels"]["gemm"];
+    assert!(gemm.is_string(), "{info}");
+    *gemm = serde_json::json!("other-cpu");
+    std::fs::write(&record, serde_json::to_vec(&info).unwrap()).unwrap();
+    merge(&cfg, &out).unwrap();
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    let warning = run["shards"]["warning"].as_str().unwrap_or_default();
+    assert!(warning.contains("other-cpu: [2]"), "{run}");
     // A names-only codebook: each shard fits the same zero-shot state from all inputs.
     let mut zs = cfg.clone();
     zs.classify.codebook = repo()
