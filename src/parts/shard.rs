@@ -351,6 +351,7 @@ fn check(
         .iter()
         .filter(|(k, i)| {
             **k > count
+                || i.index != **k
                 || reference.is_some_and(|r| {
                     (i.count, &i.fingerprint, &i.inputs, i.block_documents)
                         != (r.count, &r.fingerprint, &r.inputs, r.block_documents)
@@ -358,6 +359,7 @@ fn check(
         })
         .map(|(k, i)| {
             let why = match reference {
+                _ if i.index != *k => format!("its record says shard {}", i.index),
                 Some(r) if i.count != r.count => format!("of {} shards, not {}", i.count, r.count),
                 Some(r) if i.inputs != r.inputs => "over other inputs".to_string(),
                 Some(r) if i.fingerprint != r.fingerprint => "with other settings".to_string(),

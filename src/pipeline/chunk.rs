@@ -127,8 +127,8 @@ struct Counts {
 
 /// Runs the reader on its own thread and writes every `chunk_documents` documents it hands
 /// over as chunk files in `tmp` — in a sharded run, only the shard's blocks of
-/// `chunk_documents` documents, each as one chunk. The file's outcome (with rejects; `failed` when rejected as a
-/// whole) and what was written.
+/// `chunk_documents` documents, each as one chunk. The file's outcome (with rejects; `failed`
+/// when rejected as a whole) and what was written.
 fn read_in_chunks(
     st: &Stages,
     path: &Path,
