@@ -203,7 +203,12 @@ impl ShardWriter {
                     message: "another process is writing this shard".into(),
                 })
             }
-            Err(fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
+            // Shared storage without working locks (some NFS mounts): the lock only guards
+            // against running one shard twice at once, so go on without it.
+            Err(fs::TryLockError::Error(e)) => tracing::warn!(
+                "{}: cannot lock ({e}); make sure this shard runs once at a time",
+                lock_path.display()
+            ),
         }
         // Leftovers of this shard's dead runs (we hold its lock, so none is alive).
         let prefix = format!(".{}-", shard.dir_name());
