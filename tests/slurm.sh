@@ -9,7 +9,8 @@
 # cannot start. Called by .ci/run after the Rust tests.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
-bin=${PALAUTE_BIN:-$repo/target/debug/palaute}
+bin=${PALAUTE_BIN:-${CARGO_TARGET_DIR:-$repo/target}/debug/palaute}
+[[ $bin == /* ]] || bin=$repo/$bin
 starter=${PALAUTE_SLURM_STARTER:-$repo/../shared/slurm/start-local-cluster.sh}
 skip() { echo "SKIPPED tests/slurm.sh: $*"; exit 0; }
 [[ -x $bin ]] || { echo "tests/slurm.sh: no binary at $bin (cargo build first)" >&2; exit 1; }
