@@ -210,9 +210,10 @@ struct RunArgs {
     #[arg(long)]
     append: bool,
     /// Process shard K of N of the inputs into OUT/parts/shard=K (no tables; `palaute merge
-    /// OUT` builds them once all N are done). `auto` takes K and N from a Slurm array task
-    /// (SLURM_ARRAY_TASK_ID/_COUNT) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, N from
-    /// [run] shards).
+    /// OUT` builds them once all N are done). `auto` takes K from a Slurm array task
+    /// (SLURM_ARRAY_TASK_ID, arrays submitted as --array=1-N) or a Kubernetes Indexed Job
+    /// (JOB_COMPLETION_INDEX + 1), and N from PALAUTE_SHARDS, else [run] shards, else
+    /// SLURM_ARRAY_TASK_COUNT.
     #[arg(long, value_name = "K/N|auto")]
     shard: Option<String>,
     #[command(flatten)]

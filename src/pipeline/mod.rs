@@ -5,10 +5,13 @@
 
 mod chunk;
 mod forget;
+mod prepare;
 mod read;
 mod shard;
 
 pub use forget::{forget, Forgotten};
+use prepare::Prepared;
+pub use prepare::ZERO_SHOT;
 mod sample;
 
 use std::collections::BTreeMap;
@@ -20,13 +23,10 @@ use serde_json::{json, Value};
 
 use crate::config::Config;
 use crate::error::Error;
-use crate::evidence::ChunkClassifier;
 use crate::ingest::{self, FileDetail};
-use crate::lang::{self, LanguageDetector};
 use crate::output::{self, folder::Commit, folder::Writer};
 use crate::parts::{self, PARTS};
 use crate::progress::Progress;
-use crate::segment::{self, Segmenter};
 
 /// What to run on and where the tables go.
 #[derive(Debug, Clone)]
@@ -135,46 +135,6 @@ fn walk(dir: &Path, cfg: &Config, out: &mut Vec<PathBuf>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Load the encoder and prepare the classifier, or explain in run.json why classification
-/// was skipped.
-fn load_classifier(
-    cfg: &Config,
-    opts: &RunOptions,
-) -> Result<(Option<ChunkClassifier>, Value), Error> {
-    if !cfg.classify.enabled {
-        return Ok((None, json!({"status": "disabled"})));
-    }
-    let encoder = match cfg.models.load_encoder(opts.model_dir.as_deref()) {
-        Ok(e) => e,
-        Err(e) if !cfg.classify.require_model => {
-            tracing::warn!("classification skipped: {e}");
-            return Ok((None, json!({"status": "skipped", "reason": e.to_string()})));
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let sentiment_model = cfg.models.load_sentiment()?;
-    let cl = ChunkClassifier::prepare(cfg, encoder, sentiment_model)?;
-    Ok((Some(cl), json!({"status": "done"})))
-}
-
-/// The settings a part's rows depend on: how inputs are read, segmented, tagged and
-/// classified, and with which models. Not the merge's own settings (`discover`, `analyze`,
-/// `report`), which may change between a run and a later `palaute merge`, nor the chunk size,
-/// which changes nothing, nor model paths, which differ between machines.
-fn settings(cfg: &Config, classifier: Option<&ChunkClassifier>) -> Value {
-    json!({
-        "palaute_version": env!("CARGO_PKG_VERSION"),
-        "ingest": cfg.ingest,
-        "transcripts": cfg.transcripts,
-        "privacy": cfg.privacy,
-        "segment": cfg.segment,
-        "lang": cfg.lang,
-        "classify": cfg.classify,
-        "classified": classifier.is_some(),
-        "models": classifier.map(|c| c.models()),
-    })
-}
-
 /// The folder's parts from earlier runs, checked against this run's settings.
 fn earlier_parts(
     out: &Path,
@@ -210,8 +170,6 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
     let writer = Writer::begin(&opts.out)?;
     let stage = writer.staging().to_path_buf();
     let prepared = Prepared::new(cfg, opts, &stage, &mut timings)?;
-    let (classifier, zero_shot) = (&prepared.classifier, &prepared.zero_shot);
-    let mut classification = prepared.classification.clone();
     let earlier = if opts.append {
         earlier_parts(&opts.out, &prepared.fingerprint, &prepared.settings)?
     } else {
@@ -242,17 +200,9 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
     let all = parts::list(&roots)?;
     let merged = crate::merge::merge(&all, &stage, cfg, opts.write_embeddings, opts.progress)?;
     timings.insert("merge", t.elapsed().as_secs_f64());
-    if let Some(c) = &classifier {
-        classification = json!({
-            "status": "done",
-            "encoder": c.encoder_report(),
-        });
-        merge_json(&mut classification, c.models());
+    let mut classification = prepared.classification_report();
+    if prepared.classifier.is_some() {
         merge_json(&mut classification, merged.evidence.clone());
-    }
-    if let Some(sha) = &zero_shot {
-        classification["zero_shot_fit"] =
-            json!({"file": ZERO_SHOT, "sha256": sha, "sample": sample::SAMPLE});
     }
     let report = run_json(
         "run",
@@ -263,7 +213,7 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
         started,
         skipped,
     );
-    let extra: &[&str] = if zero_shot.is_some() {
+    let extra: &[&str] = if prepared.zero_shot.is_some() {
         &[ZERO_SHOT]
     } else {
         &[]
@@ -274,126 +224,6 @@ pub fn run(cfg: &Config, opts: &RunOptions) -> Result<RunSummary, Error> {
         Commit::Replace
     };
     finish(writer, &opts.out, cfg, merged, &report, extra, mode)
-}
-
-/// What a run (or a shard) prepares before the chunks: the stages as the configuration
-/// chooses them, the input files, the classifier (with its zero-shot fit, written to the
-/// staging folder) and the settings the parts depend on.
-struct Prepared {
-    redactor: crate::redact::Redactor,
-    detector: Box<dyn LanguageDetector>,
-    segmenter: Box<dyn Segmenter>,
-    files: Vec<PathBuf>,
-    classifier: Option<ChunkClassifier>,
-    classification: Value,
-    /// sha256 of the zero-shot fit, when a task is zero-shot.
-    zero_shot: Option<String>,
-    settings: Value,
-    fingerprint: String,
-}
-
-impl Prepared {
-    fn new(
-        cfg: &Config,
-        opts: &RunOptions,
-        stage: &Path,
-        timings: &mut BTreeMap<&'static str, f64>,
-    ) -> Result<Prepared, Error> {
-        let redactor = crate::redact::Redactor::new(&cfg.privacy)?;
-        let detector = lang::from_config(&cfg.lang)?;
-        let segmenter = segment::from_config(&cfg.segment);
-        let files = discover(&opts.inputs, cfg)?;
-        if files.is_empty() {
-            return Err(Error::NoInputs(opts.inputs.clone()));
-        }
-        let t = Instant::now();
-        let (mut classifier, classification) = load_classifier(cfg, opts)?;
-        timings.insert("load_models", t.elapsed().as_secs_f64());
-        let t = Instant::now();
-        let zero_shot = match classifier.as_mut() {
-            Some(c) if !c.classifier.zero_shot_tasks().is_empty() => {
-                let ctx = (&*detector, &*segmenter, &redactor);
-                Some(zero_shot_fit(cfg, opts, ctx, &files, c, stage)?)
-            }
-            _ => None,
-        };
-        if zero_shot.is_some() {
-            timings.insert("zero_shot_fit", t.elapsed().as_secs_f64());
-        }
-        let mut settings = settings(cfg, classifier.as_ref());
-        settings["zero_shot_sha256"] = json!(zero_shot);
-        let fingerprint = parts::fingerprint(&settings);
-        Ok(Prepared {
-            redactor,
-            detector,
-            segmenter,
-            files,
-            classifier,
-            classification,
-            zero_shot,
-            settings,
-            fingerprint,
-        })
-    }
-
-    fn stages<'a>(
-        &'a self,
-        cfg: &'a Config,
-        shard: Option<crate::parts::shard::Shard>,
-    ) -> chunk::Stages<'a> {
-        chunk::Stages {
-            cfg,
-            redactor: &self.redactor,
-            detector: &*self.detector,
-            segmenter: &*self.segmenter,
-            classifier: self.classifier.as_ref(),
-            settings: &self.settings,
-            fingerprint: &self.fingerprint,
-            shard,
-        }
-    }
-}
-
-/// The zero-shot fit of a run, beside its tables.
-pub const ZERO_SHOT: &str = "zero_shot.json";
-
-/// The zero-shot state for this run: an `--append` reuses the folder's (its parts were
-/// labelled with it), any other run fits it on the inputs' sample. Written to the staging
-/// folder; returns its sha256.
-fn zero_shot_fit(
-    cfg: &Config,
-    opts: &RunOptions,
-    (detector, segmenter, redactor): (
-        &dyn LanguageDetector,
-        &dyn Segmenter,
-        &crate::redact::Redactor,
-    ),
-    files: &[PathBuf],
-    c: &mut ChunkClassifier,
-    stage: &Path,
-) -> Result<String, Error> {
-    let earlier = opts.out.join(ZERO_SHOT);
-    let text = if opts.append && earlier.exists() {
-        std::fs::read_to_string(&earlier).map_err(|e| Error::Io {
-            path: earlier.clone(),
-            source: e,
-        })?
-    } else {
-        let fit = sample::fit_zero_shot(cfg, detector, segmenter, files, c, redactor)?;
-        serde_json::to_string(&fit).map_err(|e| Error::output(&stage.join(ZERO_SHOT), e))?
-    };
-    let fit: crate::classify::ZeroShotArtifact =
-        serde_json::from_str(&text).map_err(|e| Error::Config {
-            path: earlier.clone(),
-            message: e.to_string(),
-        })?;
-    c.classifier.set_zero_shot(fit)?;
-    output::write_atomic(&stage.join(ZERO_SHOT), |f| {
-        use std::io::Write;
-        f.write_all(text.as_bytes()).map_err(|e| e.to_string())
-    })?;
-    use sha2::Digest;
-    Ok(crate::util::hex(&sha2::Sha256::digest(text.as_bytes())))
 }
 
 /// Every input not already in the folder (`known`: source name and sha256) into a part under

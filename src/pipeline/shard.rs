@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use serde_json::json;
 
-use super::{merge_json, write_parts, Prepared, RunOptions, RunSummary, ZERO_SHOT};
+use super::{write_parts, Prepared, RunOptions, RunSummary, ZERO_SHOT};
 use crate::config::Config;
 use crate::error::Error;
 use crate::parts::shard::{Shard, ShardInfo, ShardWriter};
@@ -39,33 +39,14 @@ pub fn run(cfg: &Config, opts: &RunOptions, shard: Shard) -> Result<RunSummary, 
         &stages,
         &prepared.files,
         &Default::default(),
-        &dir.join(parts::PARTS),
+        // A shard folder holds its parts directly, as the Hive layout wants.
+        &dir,
         opts.progress,
     )?;
     timings.insert("chunks", t.elapsed().as_secs_f64());
 
-    // The parts sit in `parts/` of the staging folder for `parts::list`; a shard folder holds
-    // them directly, as the Hive layout wants.
-    let staged = dir.join(parts::PARTS);
-    let mine = parts::list(std::slice::from_ref(&staged))?;
-    for p in &mine {
-        let name = p.dir.file_name().unwrap_or_default();
-        std::fs::rename(&p.dir, dir.join(name)).map_err(|e| Error::Io {
-            path: p.dir.clone(),
-            source: e,
-        })?;
-    }
-    let _ = std::fs::remove_dir(&staged);
-    let mut classification = prepared.classification.clone();
-    if let Some(c) = &prepared.classifier {
-        classification = json!({"status": "done", "encoder": c.encoder_report()});
-        merge_json(&mut classification, c.models());
-    }
-    if let Some(sha) = &prepared.zero_shot {
-        classification["zero_shot_fit"] = json!({
-            "file": ZERO_SHOT, "sha256": sha, "sample": super::sample::SAMPLE,
-        });
-    }
+    let mine = parts::list(std::slice::from_ref(&dir))?;
+    let classification = prepared.classification_report();
     let info = ShardInfo {
         palaute_version: env!("CARGO_PKG_VERSION").into(),
         index: shard.index,
