@@ -91,6 +91,23 @@ impl Config {
                 c.score_prior
             )));
         }
+        let ad = &c.adapt;
+        at_least_one("[classify.adapt] batch", ad.batch)?;
+        if let Some(f) = ad.examples.iter().find(|f| !ad.tasks.contains(&f.task)) {
+            return Err(bad(format!(
+                "[classify.adapt] examples: {} labels {}, which is not in tasks",
+                f.file.display(),
+                f.task.name()
+            )));
+        }
+        for (name, v) in [("lr", ad.lr), ("head_lr", ad.head_lr), ("scale", ad.scale)] {
+            if !(v.is_finite() && v > 0.0) {
+                return Err(bad(format!(
+                    "[classify.adapt] {name} must be a positive number (is {v})"
+                )));
+            }
+        }
+        unit("[classify.adapt] keep", ad.keep.into())?;
         unit("[lang] min_confidence", self.lang.min_confidence)?;
         unit(
             "[discover] merge_similarity",
@@ -303,6 +320,23 @@ mod tests {
             err.contains("p.toml") && err.contains("chunk_documents"),
             "{err}"
         );
+        for (toml, key) in [
+            ("[classify.adapt]\ntasks = [\"topics\"]\n", "topics"),
+            ("[classify.adapt]\nkeep = 2.0\n", "keep"),
+            ("[classify.adapt]\nlr = 0.0\n", "lr"),
+            ("[classify.adapt]\nbatch = 0\n", "batch"),
+            ("[classify.adapt]\nepoch = 3\n", "epoch"),
+            (
+                "[classify.adapt]\ntasks = [\"sentiment\"]\n\
+                 [[classify.adapt.examples]]\nfile = \"x.csv\"\ntask = \"stages\"\n",
+                "x.csv labels stages",
+            ),
+        ] {
+            let err = Config::from_toml(toml, Path::new("p.toml"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(key), "{toml}: {err}");
+        }
         let err = Config::from_toml("[classify]\ncontext_weight = 1.5\n", Path::new("p.toml"))
             .unwrap_err()
             .to_string();

@@ -261,11 +261,24 @@ fn emit(bytes: impl AsRef<[u8]>) -> Result<()> {
     }
 }
 
-fn load_encoder(config: &Config, model: &ModelArgs) -> Result<palaute::model::TransformerEncoder> {
-    config
+/// The encoder as a run uses it: adapted to the configured examples when `[classify.adapt]`
+/// is on, so `train` and `eval` see the embeddings a run labels.
+fn load_encoder(
+    config: &Config,
+    model: &ModelArgs,
+    progress: Progress,
+) -> Result<palaute::model::TransformerEncoder> {
+    let mut encoder = config
         .models
         .load_encoder(model.model_dir.as_deref())
-        .context("loading the encoder (run `palaute models fetch` or pass --model-dir)")
+        .context("loading the encoder (run `palaute models fetch` or pass --model-dir)")?;
+    palaute::classify::adapt::adapt_encoder(
+        &config.classify,
+        &mut encoder,
+        palaute::classify::adapt::adapted_cache_dir().as_deref(),
+        progress,
+    )?;
+    Ok(encoder)
 }
 
 fn dispatch(cli: &Cli) -> Result<ExitCode> {
@@ -446,7 +459,7 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             only_file,
             model,
         } => {
-            let encoder = load_encoder(&config, model)?;
+            let encoder = load_encoder(&config, model, Progress::new(!cli.quiet))?;
             let head = palaute::classify::train_from_file(
                 &config.classify,
                 &encoder,
@@ -475,7 +488,7 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             codebook,
             model,
         } => {
-            let encoder = load_encoder(&config, model)?;
+            let encoder = load_encoder(&config, model, Progress::new(!cli.quiet))?;
             let report = match cv {
                 Some(k) => palaute::eval::cross_validate(&config, *task, *k, &encoder)?,
                 None => palaute::eval::run(&config, labels, *task, codebook.as_deref(), &encoder)?,

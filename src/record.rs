@@ -105,7 +105,7 @@ impl Sentiment {
 }
 
 /// A classification task: what a head is trained for and `palaute eval` scores.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Task {
     Sentiment,

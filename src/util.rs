@@ -68,6 +68,22 @@ pub fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, Error> {
     builder.tempfile_in(dir).map_err(|e| Error::output(path, e))
 }
 
+/// An exclusive lock on `<path>.lock` (waiting for another process holding it), held until
+/// the returned file is dropped: so that processes sharing a cache compute an entry once.
+/// `None` when the file system has no locks; the caller then works unlocked.
+pub fn lock_beside(path: &Path) -> Option<std::fs::File> {
+    let dir = path.parent()?;
+    std::fs::create_dir_all(dir).ok()?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path.with_extension("lock"))
+        .ok()?;
+    file.lock().ok()?;
+    Some(file)
+}
+
 /// Write `path` via a temporary file in the same folder, synced, and a rename: a crash leaves
 /// the previous file or none, never half of one.
 pub fn write_atomic(

@@ -53,6 +53,8 @@ pub struct ClassifyConfig {
     pub score_prior: f32,
     /// Fail the run when no encoder can be loaded (default: write the ingest tables, warn).
     pub require_model: bool,
+    /// `[classify.adapt]`: fine-tune the encoder's top layers on the training examples.
+    pub adapt: crate::model::adapt::AdaptOptions,
 }
 
 impl Default for ClassifyConfig {
@@ -75,6 +77,7 @@ impl Default for ClassifyConfig {
             quotes_per_cell: 5,
             score_prior: 0.0,
             require_model: false,
+            adapt: crate::model::adapt::AdaptOptions::default(),
         }
     }
 }

@@ -102,9 +102,11 @@ impl Inputs<'_> {
     }
 }
 
-/// Identity of an encoder's weights (the safetensors hash, else all files).
+/// Identity of an encoder's weights (the safetensors hash, else all files; with the key of its
+/// adapted layers when it was fine-tuned, whose embeddings differ from the base model's).
 pub fn encoder_hash(info: &ModelInfo) -> String {
-    info.files
+    let base = info
+        .files
         .iter()
         .find(|(name, _)| name.ends_with(".safetensors"))
         .map(|(_, h)| h.clone())
@@ -114,7 +116,11 @@ pub fn encoder_hash(info: &ModelInfo) -> String {
                 .map(|(_, h)| h.as_str())
                 .collect::<Vec<_>>()
                 .join("")
-        })
+        });
+    match &info.adapted {
+        Some(key) => format!("{base}+adapted:{key}"),
+        None => base,
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -340,6 +346,7 @@ mod tests {
             dim: 2,
             max_len: 16,
             files: vec![("model.safetensors".into(), weights_hash.into())],
+            adapted: None,
         }
     }
 

@@ -3,6 +3,7 @@
 //! when one is configured). Heads trained from the shipped examples are cached under the
 //! encoder's hash; training is deterministic, so a cached head equals a freshly trained one.
 
+pub mod adapt;
 pub mod codebook;
 mod config;
 pub mod context;

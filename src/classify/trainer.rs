@@ -60,6 +60,8 @@ pub fn train_head(
     }
     let key = crate::util::hex(&h.finalize());
     let cached = cache.map(|d| d.join(format!("{task}-{}.json", &key[..16])));
+    // Parallel runs (or tests) sharing the cache train a head once.
+    let _lock = cached.as_deref().and_then(crate::util::lock_beside);
     if let Some(path) = &cached {
         if let Ok(head) = LinearHead::load(path, encoder.info()) {
             return Ok(head);
@@ -184,18 +186,7 @@ pub fn train_from_file(
     task: crate::record::Task,
     with_shipped: bool,
 ) -> Result<LinearHead, ClassifyError> {
-    use crate::record::Task as EvalTask;
-    let mut rows = training::read_task_file(path, task.column())?;
-    if task == EvalTask::Sentiment {
-        for r in &mut rows {
-            let l = r.labels.first().cloned().unwrap_or_default();
-            let n = training::normalise_sentiment_label(&l).ok_or_else(|| Error::Config {
-                path: path.to_path_buf(),
-                message: format!("row {}: {l:?} is not negative/neutral/positive", r.id),
-            })?;
-            r.labels = vec![n.to_string()];
-        }
-    }
+    let mut rows = read_user_rows(path, task)?;
     let (shipped, mut labels, multi) = training_set(cfg, task)?;
     // `none` is a class when some trained row names no stage, else not.
     labels.retain(|l| l != NO_STAGE);
@@ -205,7 +196,39 @@ pub fn train_from_file(
     if !multi && rows.iter().any(|r| r.labels.iter().any(|l| l == NO_STAGE)) {
         labels.push(NO_STAGE.to_string());
     }
-    for r in &rows {
+    check_user_labels(path, &rows, &labels, multi)?;
+    train_head(task.name(), &rows, &labels, multi, encoder, None)
+}
+
+/// A researcher's labelled file for `task` (`palaute train`'s format), sentiment labels in any
+/// spelling `normalise_sentiment_label` knows.
+pub(super) fn read_user_rows(
+    path: &Path,
+    task: crate::record::Task,
+) -> Result<Vec<Labelled>, Error> {
+    let mut rows = training::read_task_file(path, task.column())?;
+    if task == crate::record::Task::Sentiment {
+        for r in &mut rows {
+            let l = r.labels.first().cloned().unwrap_or_default();
+            let n = training::normalise_sentiment_label(&l).ok_or_else(|| Error::Config {
+                path: path.to_path_buf(),
+                message: format!("row {}: {l:?} is not negative/neutral/positive", r.id),
+            })?;
+            r.labels = vec![n.to_string()];
+        }
+    }
+    Ok(rows)
+}
+
+/// Every label of `rows` (read from `path`) must be one of `labels` (or `other` for a
+/// multi-label task): a misspelt label would otherwise be learned as nothing.
+pub(super) fn check_user_labels(
+    path: &Path,
+    rows: &[Labelled],
+    labels: &[String],
+    multi: bool,
+) -> Result<(), Error> {
+    for r in rows {
         if let Some(bad) = r
             .labels
             .iter()
@@ -214,11 +237,10 @@ pub fn train_from_file(
             return Err(Error::Config {
                 path: path.to_path_buf(),
                 message: format!("row {}: label {bad:?} is not one of {labels:?}", r.id),
-            }
-            .into());
+            });
         }
     }
-    train_head(task.name(), &rows, &labels, multi, encoder, None)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 //!   and how to download them ([`registry::fetch`]).
 //! * [`embeddings_frame`] turns embeddings into the `embeddings.parquet` table.
 
+pub mod adapt;
 mod batching;
 pub mod config;
 mod encoder;
@@ -107,6 +108,10 @@ pub struct ModelInfo {
     pub max_len: usize,
     /// `(file name relative to the model dir, sha256 hex)` of every file that was read.
     pub files: Vec<(String, String)>,
+    /// Key of the fine-tuned top layers replacing the model's own (`[classify.adapt]`): a hash
+    /// of the base model, the training examples and the settings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub adapted: Option<String>,
 }
 
 /// Counters of one `embed`/`classify` call (or, via `total_stats`, of all calls).

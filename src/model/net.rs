@@ -280,6 +280,17 @@ impl Transformer {
     /// Final hidden states of packed sequences: `(total tokens, hidden)` row-major, rows of
     /// sequence `s` at `offsets[s]..offsets[s + 1]`.
     pub fn forward(&self, seqs: &[&[u32]]) -> Result<(Vec<f32>, Vec<usize>)> {
+        self.forward_until(seqs, self.layers.len())
+    }
+
+    /// Number of transformer layers.
+    pub fn num_layers(&self) -> usize {
+        self.layers.len()
+    }
+
+    /// Hidden states entering layer `stop` (the final ones when `stop` is the layer count):
+    /// what adapting the layers from `stop` on starts from, computed once.
+    pub fn forward_until(&self, seqs: &[&[u32]], stop: usize) -> Result<(Vec<f32>, Vec<usize>)> {
         let mut offsets = Vec::with_capacity(seqs.len() + 1);
         offsets.push(0);
         let mut ids = Vec::new();
@@ -319,7 +330,7 @@ impl Transformer {
             self.eps,
         );
         let mut x = Tensor::from_vec(x, (total, h), &Device::Cpu)?;
-        for layer in &self.layers {
+        for layer in &self.layers[..stop.min(self.layers.len())] {
             x = self.layer(layer, &x, &offsets)?;
         }
         let out = with_slice(&x, |s| s.to_vec())?;
@@ -367,6 +378,83 @@ impl Transformer {
         Ok(Tensor::from_vec(out, (total, h), &Device::Cpu)?)
     }
 
+    /// Parameters of layer `l` as plain arrays, in [`LayerParams::NAMES`] order.
+    pub fn layer_params(&self, l: usize) -> Result<LayerParams> {
+        let layer = &self.layers[l];
+        let w = |lin: &Linear| -> Result<(Vec<f32>, Vec<usize>)> {
+            Ok((with_slice(&lin.w, <[f32]>::to_vec)?, lin.w.dims().to_vec()))
+        };
+        let v = |x: &[f32]| (x.to_vec(), vec![x.len()]);
+        Ok(LayerParams(vec![
+            w(&layer.qkv)?,
+            v(&layer.qkv.b),
+            w(&layer.out)?,
+            v(&layer.out.b),
+            v(&layer.norm1.gamma),
+            v(&layer.norm1.beta),
+            w(&layer.up)?,
+            v(&layer.up.b),
+            w(&layer.down)?,
+            v(&layer.down.b),
+            v(&layer.norm2.gamma),
+            v(&layer.norm2.beta),
+        ]))
+    }
+
+    /// Whether `p` has the shapes of layer `l`'s parameters.
+    pub fn check_layer_params(&self, l: usize, p: &LayerParams) -> Result<()> {
+        let old = self.layer_params(l)?;
+        for (i, name) in LayerParams::NAMES.iter().enumerate() {
+            let found = p.0.get(i).map(|(_, s)| s.clone()).unwrap_or_default();
+            let expected = &old.0[i].1;
+            if &found != expected
+                || p.0
+                    .get(i)
+                    .is_some_and(|(d, _)| d.len() != expected.iter().product::<usize>())
+            {
+                return Err(ModelError::TensorShape {
+                    tensor: format!("layer.{l}.{name}"),
+                    found,
+                    expected: expected.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Replaces layer `l`'s parameters (same shapes as [`Transformer::layer_params`] gives).
+    pub fn set_layer_params(&mut self, l: usize, p: LayerParams) -> Result<()> {
+        self.check_layer_params(l, &p)?;
+        let mut it = p.0.into_iter().map(|(data, _)| data);
+        let mut next = || it.next().unwrap_or_default();
+        let layer = &mut self.layers[l];
+        let lin = |lin: &mut Linear, w: Vec<f32>, b: Vec<f32>| -> Result<()> {
+            let dims = lin.w.dims().to_vec();
+            lin.w = Tensor::from_vec(w, dims, &Device::Cpu)?;
+            lin.b = b;
+            Ok(())
+        };
+        lin(&mut layer.qkv, next(), next())?;
+        lin(&mut layer.out, next(), next())?;
+        layer.norm1 = Norm {
+            gamma: next(),
+            beta: next(),
+        };
+        lin(&mut layer.up, next(), next())?;
+        lin(&mut layer.down, next(), next())?;
+        layer.norm2 = Norm {
+            gamma: next(),
+            beta: next(),
+        };
+        Ok(())
+    }
+
+    /// Number of attention heads and the activation of the feed-forward block: what a
+    /// differentiable copy of a layer needs besides its parameters.
+    pub fn layer_shape(&self) -> (usize, super::config::Activation, f32) {
+        (self.cfg.num_heads, self.cfg.activation, self.eps)
+    }
+
     /// Class logits from the first-token states `cls` (`n x hidden`, row-major).
     pub fn classify_logits(&self, cls: Vec<f32>) -> Result<Vec<f32>> {
         let head = self
@@ -400,6 +488,29 @@ impl Transformer {
         }
         Ok(logits)
     }
+}
+
+/// One layer's parameters, `(data, shape)` each, in [`LayerParams::NAMES`] order: the stacked
+/// query/key/value projection, the attention output, its layer norm, the feed-forward up and
+/// down projections and their layer norm (weights `(out, in)` as PyTorch stores them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerParams(pub Vec<(Vec<f32>, Vec<usize>)>);
+
+impl LayerParams {
+    pub const NAMES: [&'static str; 12] = [
+        "qkv.weight",
+        "qkv.bias",
+        "out.weight",
+        "out.bias",
+        "norm1.weight",
+        "norm1.bias",
+        "up.weight",
+        "up.bias",
+        "down.weight",
+        "down.bias",
+        "norm2.weight",
+        "norm2.bias",
+    ];
 }
 
 /// Runs `f` on the contiguous f32 data of a CPU tensor without copying it.

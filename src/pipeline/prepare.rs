@@ -26,7 +26,7 @@ pub(super) fn load_classifier(
     if !cfg.classify.enabled {
         return Ok((None, json!({"status": "disabled"})));
     }
-    let encoder = match cfg.models.load_encoder(opts.model_dir.as_deref()) {
+    let mut encoder = match cfg.models.load_encoder(opts.model_dir.as_deref()) {
         Ok(e) => e,
         Err(e) if !cfg.classify.require_model => {
             tracing::warn!("classification skipped: {e}");
@@ -34,9 +34,19 @@ pub(super) fn load_classifier(
         }
         Err(e) => return Err(e.into()),
     };
+    let adapted = crate::classify::adapt::adapt_encoder(
+        &cfg.classify,
+        &mut encoder,
+        crate::classify::adapt::adapted_cache_dir().as_deref(),
+        opts.progress,
+    )?;
     let sentiment_model = cfg.models.load_sentiment()?;
     let cl = ChunkClassifier::prepare(cfg, encoder, sentiment_model)?;
-    Ok((Some(cl), json!({"status": "done"})))
+    let mut status = json!({"status": "done"});
+    if let Some(a) = adapted {
+        status["adapted"] = serde_json::to_value(a).unwrap_or_default();
+    }
+    Ok((Some(cl), status))
 }
 
 /// The settings a part's rows depend on: how inputs are read, segmented, tagged and

@@ -320,19 +320,30 @@ fn names_only_codebook_is_classified_zero_shot() {
 )]
 fn heldout_labels_do_not_regress() {
     use palaute::eval::EvalTask;
-    use palaute::model::{EncoderConfig, TransformerEncoder};
+    use palaute::model::{EncoderConfig, TextEncoder, TransformerEncoder};
     let model = real_model().expect("PALAUTE_TEST_MODEL_DIR: the real model's directory");
-    let encoder = TransformerEncoder::load(&model, &EncoderConfig::default()).unwrap();
+    let mut encoder = TransformerEncoder::load(&model, &EncoderConfig::default()).unwrap();
     let files: Vec<PathBuf> = ["fi", "sv", "en"]
         .map(|l| repo().join(format!("eval/heldout/{l}.csv")))
         .to_vec();
     let cfg = Config::default();
+    // The encoder as a run uses it: its top layers adapted to the shipped examples.
+    let adapted = palaute::classify::adapt::adapt_encoder(
+        &cfg.classify,
+        &mut encoder,
+        palaute::classify::adapt::adapted_cache_dir().as_deref(),
+        palaute::progress::Progress::hidden(),
+    )
+    .unwrap();
+    assert!(adapted.is_some() && encoder.info().adapted.is_some());
     // (task, least overall score, least score of the weakest language); macro-F1 for
     // sentiment, accuracy for themes and stages.
+    // Measured with the adapted encoder: sentiment 0.709 (fi 0.697), themes 0.821 (fi 0.750),
+    // stages 0.817 (fi 0.798); before adaptation 0.659, 0.817, 0.738.
     for (task, overall, weakest) in [
-        (EvalTask::Sentiment, 0.63, 0.60),
-        (EvalTask::Themes, 0.79, 0.74),
-        (EvalTask::Stages, 0.71, 0.67),
+        (EvalTask::Sentiment, 0.68, 0.66),
+        (EvalTask::Themes, 0.79, 0.72),
+        (EvalTask::Stages, 0.78, 0.75),
     ] {
         let r = palaute::eval::run(&cfg, &files, task, None, &encoder).unwrap();
         let pick = |(_, acc, f1): &(usize, f64, f64)| {
@@ -356,8 +367,8 @@ fn heldout_labels_do_not_regress() {
     }
     // The same in context: sentences of whole survey answers and interview excerpts
     // (eval/heldout/context_*.csv), labelled by the call a run makes. Measured: sentiment
-    // macro-F1 0.696, themes 0.657, stages 0.559 (0.483 with the question and the answer's
-    // other sentences ignored).
+    // macro-F1 0.697, themes 0.660, stages 0.617 (0.532 with the question and the answer's
+    // other sentences ignored); before adaptation 0.696, 0.657, 0.559.
     let context: Vec<PathBuf> = ["fi", "sv", "en"]
         .map(|l| repo().join(format!("eval/heldout/context_{l}.csv")))
         .to_vec();
@@ -371,9 +382,9 @@ fn heldout_labels_do_not_regress() {
     let themes = score(&cfg, EvalTask::Themes);
     assert!(themes.accuracy >= 0.63, "{themes}");
     let stages = score(&cfg, EvalTask::Stages);
-    assert!(stages.accuracy >= 0.54, "{stages}");
+    assert!(stages.accuracy >= 0.59, "{stages}");
     for lang in ["fi", "sv", "en"] {
-        assert!(stages.per_lang[lang].1 >= 0.50, "{lang}\n{stages}");
+        assert!(stages.per_lang[lang].1 >= 0.55, "{lang}\n{stages}");
     }
     let mut alone = cfg.clone();
     alone.classify.question_weight = 0.0;
