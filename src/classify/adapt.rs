@@ -130,9 +130,9 @@ pub fn adapt_encoder(
     }))
 }
 
-/// The tasks and their rows: sentiment from the shipped sets, themes and stages from
-/// codebooks whose every item has examples (a zero-shot codebook has nothing to adapt to),
-/// each with the researcher's files for it (`[[classify.adapt.examples]]`).
+/// The tasks and their rows: sentiment from the shipped sets, themes and stages from the
+/// configured codebook and journey map (the built-in ones' when the configured one is
+/// zero-shot), each with the researcher's files for it (`[[classify.adapt.examples]]`).
 /// Heads set in the configuration (`palaute train`) do not change this: `train` and `run`
 /// must adapt alike, or a trained head would not fit the encoder of the run.
 fn task_rows(cfg: &ClassifyConfig) -> Result<(Vec<AdaptTask>, Vec<Vec<RowTarget>>), ClassifyError> {
@@ -146,22 +146,23 @@ fn task_rows(cfg: &ClassifyConfig) -> Result<(Vec<AdaptTask>, Vec<Vec<RowTarget>
                 false,
             ),
             Task::Themes | Task::Stages => {
-                let (path, kind, multi) = if task == Task::Themes {
-                    (&cfg.codebook, CodebookKind::Theme, true)
+                let defaults = ClassifyConfig::default();
+                let (path, default, kind, multi) = if task == Task::Themes {
+                    (&cfg.codebook, &defaults.codebook, CodebookKind::Theme, true)
                 } else {
-                    (&cfg.journey, CodebookKind::Stage, false)
+                    (&cfg.journey, &defaults.journey, CodebookKind::Stage, false)
                 };
-                let cb = Codebook::resolve(path, kind)?;
-                let cb_rows = training::codebook_rows(&cb)?;
-                let labels = task_labels(&cb, multi, &cb_rows);
-                if labels
-                    .iter()
-                    .any(|l| !cb_rows.iter().any(|r| r.labels.contains(l)))
-                {
-                    tracing::info!("{}: zero-shot, not adapted to", task.name());
-                    continue;
+                match examples_of(path, kind, multi)? {
+                    Some(found) => found,
+                    // A zero-shot codebook has no examples to adapt to; the built-in one's
+                    // still teach the body what feedback is about (the zero-shot prototypes
+                    // are then matched on that body: SIB-200 topics gained from it), and every
+                    // names-only codebook shares one adaptation.
+                    None => match examples_of(default, kind, multi)? {
+                        Some(found) => found,
+                        None => continue,
+                    },
                 }
-                (cb_rows, labels, multi)
             }
         };
         // Themes are multi-label: a row with none of them is the extra `other` class.
@@ -179,6 +180,25 @@ fn task_rows(cfg: &ClassifyConfig) -> Result<(Vec<AdaptTask>, Vec<Vec<RowTarget>
         });
     }
     Ok((tasks, rows))
+}
+
+/// A task's rows, its labels, and whether it is multi-label.
+type TaskExamples = (Vec<Labelled>, Vec<String>, bool);
+
+/// The examples and labels of the codebook at `path`, or `None` when some item has none
+/// (the codebook is assigned zero-shot).
+fn examples_of(
+    path: &str,
+    kind: CodebookKind,
+    multi: bool,
+) -> Result<Option<TaskExamples>, ClassifyError> {
+    let cb = Codebook::resolve(path, kind)?;
+    let rows = training::codebook_rows(&cb)?;
+    let labels = task_labels(&cb, multi, &rows);
+    let zero_shot = labels
+        .iter()
+        .any(|l| !rows.iter().any(|r| r.labels.contains(l)));
+    Ok((!zero_shot).then_some((rows, labels, multi)))
 }
 
 /// A row's text and classes for one task.

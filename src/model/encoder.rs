@@ -8,13 +8,12 @@ use std::sync::Mutex;
 use rayon::prelude::*;
 use tokenizers::Tokenizer;
 
-use super::adapt::{self, AdaptExample, AdaptOptions, AdaptReport, AdaptTask};
 use super::batching::{plan_batches, split_windows, Parts, Window};
 use super::config::{
     default_prefixes, sentence_transformers_pooling, EncoderConfig, HfConfig, Pooling,
 };
 use super::error::{ModelError, Result};
-use super::net::{LayerParams, Transformer};
+use super::net::Transformer;
 use super::registry;
 use super::weights::{sha256_file, SafeTensors};
 use super::{Embeddings, EncodeStats, InputKind, ModelInfo, Probs, TextEncoder};
@@ -23,13 +22,13 @@ use super::{Embeddings, EncodeStats, InputKind, ModelInfo, Probs, TextEncoder};
 pub struct TransformerEncoder {
     pub(super) model: Transformer,
     pub(super) tokenizer: Tokenizer,
-    info: ModelInfo,
+    pub(super) info: ModelInfo,
     pooling: Pooling,
     normalize: bool,
     passage_prefix: String,
     query_prefix: String,
     max_len: usize,
-    batch_tokens: usize,
+    pub(super) batch_tokens: usize,
     max_batch: usize,
     last: Mutex<EncodeStats>,
     total: Mutex<EncodeStats>,
@@ -162,140 +161,6 @@ impl TransformerEncoder {
         }
     }
 
-    /// Token ids a training text is fed as: the passage prefix, special tokens, and only the
-    /// first window of a text longer than `max_len` (training texts are short).
-    pub fn training_ids(&self, text: &str) -> Result<Vec<u32>> {
-        let prefix = self.prefix(InputKind::Passage).to_string();
-        let prefix_ids = if prefix.is_empty() {
-            Vec::new()
-        } else {
-            self.tokenizer
-                .encode(prefix.as_str(), false)
-                .map_err(|e| ModelError::Tokenizer(e.to_string()))?
-                .get_ids()
-                .to_vec()
-        };
-        let windows = self.windows(0, &format!("{prefix}{text}"), &prefix_ids)?;
-        Ok(windows
-            .into_iter()
-            .next()
-            .map(|w| w.ids)
-            .unwrap_or_default())
-    }
-
-    /// Fine-tunes the top layers on `examples` (see [`super::adapt`]). Mark the result with
-    /// [`TransformerEncoder::set_adapted`].
-    pub fn adapt(
-        &mut self,
-        examples: &[AdaptExample],
-        tasks: &[AdaptTask],
-        opts: &AdaptOptions,
-        on_step: &mut dyn FnMut(usize, usize),
-    ) -> Result<AdaptReport> {
-        let report = adapt::train(
-            &mut self.model,
-            examples,
-            tasks,
-            opts,
-            self.batch_tokens,
-            on_step,
-        )?;
-        Ok(report)
-    }
-
-    /// Records that the layers are no longer the model's own, under `key`, so heads trained on
-    /// this encoder are cached and checked apart from the base model's.
-    pub fn set_adapted(&mut self, key: &str) {
-        self.info.adapted = Some(key.to_string());
-    }
-
-    /// Moves the layers from `first` on back towards `base` (their pre-trained values):
-    /// θ = θ₀ + `keep` · (θ − θ₀), weight-space ensembling of the fine-tuned and the pre-trained
-    /// model (Wortsman et al., 2022, "Robust fine-tuning of zero-shot models").
-    pub fn interpolate_layers(
-        &mut self,
-        base: &[LayerParams],
-        first: usize,
-        keep: f32,
-    ) -> Result<()> {
-        for (l, b) in (first..self.model.num_layers()).zip(base) {
-            let mut p = self.model.layer_params(l)?;
-            for ((data, _), (b, _)) in p.0.iter_mut().zip(&b.0) {
-                for (v, b) in data.iter_mut().zip(b) {
-                    *v = b + keep * (*v - b);
-                }
-            }
-            self.model.set_layer_params(l, p)?;
-        }
-        Ok(())
-    }
-
-    /// The parameters of the layers from `first` on (to interpolate back towards later).
-    pub fn layers_from(&self, first: usize) -> Result<Vec<LayerParams>> {
-        (first..self.model.num_layers())
-            .map(|l| self.model.layer_params(l))
-            .collect()
-    }
-
-    /// Writes the adapted layers (those from `first` on) to `path` as safetensors, atomically.
-    pub fn save_layers(&self, path: &Path, first: usize) -> Result<()> {
-        let mut tensors = HashMap::new();
-        for l in first..self.model.num_layers() {
-            let p = self.model.layer_params(l)?;
-            for (name, (data, shape)) in LayerParams::NAMES.iter().zip(p.0) {
-                let t = candle_core::Tensor::from_vec(data, shape, &candle_core::Device::Cpu)?;
-                tensors.insert(format!("layer.{l}.{name}"), t);
-            }
-        }
-        let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| ModelError::io(dir, e))?;
-        let tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| ModelError::io(dir, e))?;
-        candle_core::safetensors::save(&tensors, tmp.path())?;
-        tmp.persist(path)
-            .map_err(|e| ModelError::io(path, e.error))?;
-        Ok(())
-    }
-
-    /// Replaces layers with those [`TransformerEncoder::save_layers`] wrote.
-    pub fn load_layers(&mut self, path: &Path) -> Result<()> {
-        let tensors = candle_core::safetensors::load(path, &candle_core::Device::Cpu)?;
-        let mut layers: Vec<usize> = tensors
-            .keys()
-            .filter_map(|k| k.strip_prefix("layer.")?.split('.').next()?.parse().ok())
-            .collect();
-        layers.sort_unstable();
-        layers.dedup();
-        // Everything is read and checked before any layer is replaced: a bad file leaves the
-        // encoder as it was.
-        let mut read = Vec::with_capacity(layers.len());
-        for l in layers {
-            if l >= self.model.num_layers() {
-                return Err(ModelError::invalid(
-                    path,
-                    format!("no layer {l} in the model"),
-                ));
-            }
-            let p = LayerParams::NAMES
-                .iter()
-                .map(|name| {
-                    let t = tensors.get(&format!("layer.{l}.{name}")).ok_or_else(|| {
-                        ModelError::invalid(path, format!("layer.{l}.{name} is missing"))
-                    })?;
-                    Ok((t.flatten_all()?.to_vec1::<f32>()?, t.dims().to_vec()))
-                })
-                .collect::<Result<Vec<_>>>()?;
-            let p = LayerParams(p);
-            self.model
-                .check_layer_params(l, &p)
-                .map_err(|e| ModelError::invalid(path, e))?;
-            read.push((l, p));
-        }
-        for (l, p) in read {
-            self.model.set_layer_params(l, p)?;
-        }
-        Ok(())
-    }
-
     /// Number of transformer layers.
     pub fn num_layers(&self) -> usize {
         self.model.num_layers()
@@ -408,7 +273,12 @@ impl TransformerEncoder {
         Ok((out, width))
     }
 
-    fn windows(&self, owner: usize, text: &str, prefix_ids: &[u32]) -> Result<Vec<Window>> {
+    pub(super) fn windows(
+        &self,
+        owner: usize,
+        text: &str,
+        prefix_ids: &[u32],
+    ) -> Result<Vec<Window>> {
         let enc = self
             .tokenizer
             .encode(text, true)

@@ -1,15 +1,5 @@
-//! Adapting the encoder body to labelled examples: the top layers of the transformer are
-//! fine-tuned, with one temporary softmax head per task on the pooled, normalised embedding,
-//! so that one adapted body serves every task (a run still embeds each segment once).
-//!
-//! Why only the top layers: the lower layers' output for every training text is computed
-//! once with the inference kernels, so an epoch costs the top layers' forward and backward
-//! passes only (minutes on two cores, not hours), and the multilingual lower layers, which
-//! map Finnish, Swedish and English to shared representations, stay as pre-trained.
-//!
-//! Training is deterministic: examples are batched by length, batch order is shuffled from a
-//! fixed seed, and candle's CPU kernels reduce in a fixed order — the same examples and
-//! options give the same weights (and so can be cached).
+//! The training loop behind [`super`]: a differentiable copy of the top layers (candle
+//! autograd), temporary task heads, AdamW.
 
 use std::time::Instant;
 
@@ -17,110 +7,20 @@ use candle_core::{DType, Device, Tensor, Var, D};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
-use serde::{Deserialize, Serialize};
 
-use super::batching::plan_batches;
-use super::config::Activation;
-use super::error::Result;
-use super::net::{LayerParams, Transformer};
-use crate::record::Task;
-
-/// One task the body is adapted for: `classes` mutually exclusive classes (a multi-label
-/// task adds a class for rows with none of its labels, so every labelled row has a target).
-#[derive(Debug, Clone, PartialEq)]
-pub struct AdaptTask {
-    pub name: String,
-    pub classes: usize,
-}
-
-/// One training text: its token ids and, per task, the classes it belongs to (several share
-/// the target equally; `None` = not labelled for that task).
-#[derive(Debug, Clone)]
-pub struct AdaptExample {
-    pub ids: Vec<u32>,
-    pub targets: Vec<Option<Vec<u32>>>,
-}
-
-/// `[classify.adapt]` training settings (besides `enabled`, which lives with the config).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AdaptOptions {
-    /// Fine-tune the encoder before training the heads (once per base model and examples;
-    /// cached).
-    pub enabled: bool,
-    /// Whose examples the body is adapted to; the heads of all three are then trained on the
-    /// adapted embeddings.
-    pub tasks: Vec<Task>,
-    /// A researcher's labelled files (`palaute train`'s format) added to the shipped examples,
-    /// so recoded labels improve the encoder as well as the head.
-    pub examples: Vec<ExampleFile>,
-    /// Top transformer layers that are trained (the rest stay as pre-trained).
-    pub layers: usize,
-    pub epochs: usize,
-    /// Texts per optimisation step.
-    pub batch: usize,
-    /// AdamW learning rate of the body's layers (linear warm-up over the first tenth of the
-    /// steps, then linear decay to zero).
-    pub lr: f64,
-    /// Learning rate of the temporary task heads (initialised to the class centroids).
-    pub head_lr: f64,
-    /// Logit scale on the cosine between embedding and class vector (inverse temperature).
-    pub scale: f64,
-    pub seed: u64,
-    /// Share of the fine-tuned change kept (weight-space ensembling with the pre-trained
-    /// layers: 1 = fine-tuned, 0 = pre-trained). Mixing keeps more of what the pre-trained
-    /// model knows about text unlike the training examples.
-    pub keep: f32,
-}
-
-impl Default for AdaptOptions {
-    fn default() -> Self {
-        AdaptOptions {
-            enabled: true,
-            tasks: vec![Task::Sentiment, Task::Themes, Task::Stages],
-            examples: Vec::new(),
-            layers: 2,
-            epochs: 2,
-            batch: 32,
-            lr: 1e-4,
-            head_lr: 1e-3,
-            scale: 20.0,
-            // "palaute" in ASCII.
-            seed: 0x0070_616c_6175_7465,
-            keep: 0.3,
-        }
-    }
-}
-
-/// `[[classify.adapt.examples]]`: a labelled file for one task.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ExampleFile {
-    /// CSV with `id,text,lang` and the task's labels in `label` or in its own column
-    /// (`sentiment`, `themes`, `stage`), as `palaute train` reads it.
-    pub file: std::path::PathBuf,
-    pub task: Task,
-}
-
-/// What adapting did, for `run.json` and the log.
-#[derive(Debug, Clone, Serialize)]
-pub struct AdaptReport {
-    pub examples: usize,
-    pub tokens: usize,
-    pub steps: usize,
-    /// Mean training loss (summed over tasks) of the first and the last epoch.
-    pub first_epoch_loss: f64,
-    pub last_epoch_loss: f64,
-    pub seconds: f64,
-}
+use super::{AdaptExample, AdaptOptions, AdaptReport, AdaptTask};
+use crate::model::batching::plan_batches;
+use crate::model::config::Activation;
+use crate::model::error::Result;
+use crate::model::net::{LayerParams, Transformer};
 
 /// A differentiable copy of one transformer layer.
-struct TrainLayer {
+pub(super) struct TrainLayer {
     vars: Vec<Var>,
 }
 
 impl TrainLayer {
-    fn new(p: &LayerParams) -> Result<Self> {
+    pub(super) fn new(p: &LayerParams) -> Result<Self> {
         let vars =
             p.0.iter()
                 .map(|(data, shape)| {
@@ -144,7 +44,7 @@ impl TrainLayer {
 
     /// `x`: `(batch, tokens, hidden)`; `mask`: additive `(batch, 1, 1, tokens)` (0 for real
     /// tokens, a large negative number for padding).
-    fn forward(&self, x: &Tensor, mask: &Tensor, shape: LayerShape) -> Result<Tensor> {
+    pub(super) fn forward(&self, x: &Tensor, mask: &Tensor, shape: LayerShape) -> Result<Tensor> {
         let v: Vec<&Tensor> = self.vars.iter().map(|v| v.as_tensor()).collect();
         let (b, t, h) = x.dims3()?;
         let heads = shape.heads;
@@ -176,10 +76,10 @@ impl TrainLayer {
 }
 
 #[derive(Clone, Copy)]
-struct LayerShape {
-    heads: usize,
-    activation: Activation,
-    eps: f64,
+pub(super) struct LayerShape {
+    pub(super) heads: usize,
+    pub(super) activation: Activation,
+    pub(super) eps: f64,
 }
 
 fn linear(x: &Tensor, w: &Tensor, b: &Tensor) -> candle_core::Result<Tensor> {
@@ -198,7 +98,7 @@ fn layer_norm(x: &Tensor, g: &Tensor, b: &Tensor, eps: f64) -> candle_core::Resu
 /// Fine-tunes the top `opts.layers` layers of `model` on `examples` and writes the result into
 /// `model`. `batch_tokens` bounds the packed batches of the frozen pass, as in inference;
 /// `on_step(done, total)` reports progress.
-pub fn train(
+pub(super) fn train(
     model: &mut Transformer,
     examples: &[AdaptExample],
     tasks: &[AdaptTask],
@@ -394,7 +294,11 @@ impl Trainer<'_> {
 
 /// The examples `batch` padded to its longest: hidden states `(b, t, h)`, the additive
 /// attention mask `(b, 1, 1, t)` and the pooling weights `(b, t, 1)` (1/len on real tokens).
-fn pad(states: &[Vec<f32>], batch: &[usize], h: usize) -> Result<(Tensor, Tensor, Tensor)> {
+pub(super) fn pad(
+    states: &[Vec<f32>],
+    batch: &[usize],
+    h: usize,
+) -> Result<(Tensor, Tensor, Tensor)> {
     let t = batch
         .iter()
         .map(|&i| states[i].len() / h)
@@ -421,7 +325,7 @@ fn pad(states: &[Vec<f32>], batch: &[usize], h: usize) -> Result<(Tensor, Tensor
 }
 
 /// Mean over real tokens, then L2-normalised: the sentence embedding inference computes.
-fn pooled(hidden: &Tensor, pool: &Tensor) -> candle_core::Result<Tensor> {
+pub(super) fn pooled(hidden: &Tensor, pool: &Tensor) -> candle_core::Result<Tensor> {
     let mean = hidden.broadcast_mul(pool)?.sum(1)?;
     let norm = mean.sqr()?.sum_keepdim(1)?.sqrt()?;
     mean.broadcast_div(&(norm + 1e-12)?)
@@ -469,153 +373,4 @@ fn batch_loss(
         });
     }
     Ok(total)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::tiny::{write_tiny_model, TinyArch, TinySpec};
-    use crate::model::{EncoderConfig, InputKind, TextEncoder, TransformerEncoder};
-
-    fn tiny(arch: TinyArch) -> (tempfile::TempDir, TransformerEncoder) {
-        let dir = tempfile::tempdir().unwrap();
-        write_tiny_model(dir.path(), &TinySpec::new(arch)).unwrap();
-        let enc = TransformerEncoder::load(dir.path(), &EncoderConfig::default()).unwrap();
-        (dir, enc)
-    }
-
-    const TEXTS: [&str; 6] = [
-        "the service was slow",
-        "slow slow",
-        "was the service slow",
-        "good",
-        "the service was good",
-        "good good good",
-    ];
-
-    fn examples(enc: &TransformerEncoder) -> Vec<AdaptExample> {
-        TEXTS
-            .iter()
-            .enumerate()
-            .map(|(i, t)| AdaptExample {
-                ids: enc.training_ids(t).unwrap(),
-                targets: vec![Some(vec![u32::from(i >= 3)])],
-            })
-            .collect()
-    }
-
-    fn task() -> Vec<AdaptTask> {
-        vec![AdaptTask {
-            name: "sentiment".into(),
-            classes: 2,
-        }]
-    }
-
-    /// The differentiable copy must compute what the inference kernels compute, or training
-    /// would optimise another network than the one that runs.
-    #[test]
-    fn training_forward_matches_inference() {
-        for arch in [TinyArch::Bert, TinyArch::XlmRoberta, TinyArch::DistilBert] {
-            let (_dir, enc) = tiny(arch);
-            let model = &enc.model;
-            let ex = examples(&enc);
-            let seqs: Vec<&[u32]> = ex.iter().map(|e| e.ids.as_slice()).collect();
-            let first = model.num_layers() - 1;
-            let (hidden, offsets) = model.forward_until(&seqs, first).unwrap();
-            let h = model.hidden();
-            let states: Vec<Vec<f32>> = (0..seqs.len())
-                .map(|s| hidden[offsets[s] * h..offsets[s + 1] * h].to_vec())
-                .collect();
-            let (heads, activation, eps) = model.layer_shape();
-            let shape = LayerShape {
-                heads,
-                activation,
-                eps: f64::from(eps),
-            };
-            let layer = TrainLayer::new(&model.layer_params(first).unwrap()).unwrap();
-            let batch: Vec<usize> = (0..seqs.len()).collect();
-            let (x, mask, pool) = pad(&states, &batch, h).unwrap();
-            let got = pooled(&layer.forward(&x, &mask, shape).unwrap(), &pool)
-                .unwrap()
-                .to_vec2::<f32>()
-                .unwrap();
-            let want = enc.embed(&TEXTS, InputKind::Passage).unwrap();
-            for (i, row) in got.iter().enumerate() {
-                for (a, b) in row.iter().zip(want.row(i)) {
-                    assert!((a - b).abs() < 1e-5, "{arch:?} text {i}: {a} vs {b}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn adapting_learns_is_deterministic_and_round_trips() {
-        let opts = AdaptOptions {
-            enabled: true,
-            layers: 1,
-            epochs: 8,
-            batch: 2,
-            lr: 1e-2,
-            head_lr: 1e-2,
-            ..AdaptOptions::default()
-        };
-        let (_d1, mut a) = tiny(TinyArch::Bert);
-        let ex = examples(&a);
-        let before = a.embed(&TEXTS, InputKind::Passage).unwrap();
-        let mut steps = 0;
-        let report = a
-            .adapt(&ex, &task(), &opts, &mut |done, _| steps = done)
-            .unwrap();
-        a.set_adapted("k");
-        assert_eq!(steps, report.steps);
-        assert!(
-            report.last_epoch_loss < report.first_epoch_loss * 0.8,
-            "{report:?}"
-        );
-        let after = a.embed(&TEXTS, InputKind::Passage).unwrap();
-        assert_ne!(before, after);
-        assert_eq!(a.info().adapted.as_deref(), Some("k"));
-        // Only the top layer was trained.
-        let (_d0, base) = tiny(TinyArch::Bert);
-        assert_eq!(
-            a.model.layer_params(0).unwrap(),
-            base.model.layer_params(0).unwrap()
-        );
-
-        let (_d2, mut b) = tiny(TinyArch::Bert);
-        b.adapt(&ex, &task(), &opts, &mut |_, _| ()).unwrap();
-        assert_eq!(after, b.embed(&TEXTS, InputKind::Passage).unwrap());
-
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("layers.safetensors");
-        a.save_layers(&path, 1).unwrap();
-        let (_d3, mut c) = tiny(TinyArch::Bert);
-        c.load_layers(&path).unwrap();
-        assert_eq!(after, c.embed(&TEXTS, InputKind::Passage).unwrap());
-
-        // Keeping none of the change is the pre-trained model again; half of it is in between.
-        let (_d4, mut d) = tiny(TinyArch::Bert);
-        let base_layers = d.layers_from(1).unwrap();
-        d.load_layers(&path).unwrap();
-        d.interpolate_layers(&base_layers, 1, 0.0).unwrap();
-        assert_eq!(before, d.embed(&TEXTS, InputKind::Passage).unwrap());
-        d.load_layers(&path).unwrap();
-        d.interpolate_layers(&base_layers, 1, 0.5).unwrap();
-        let half = d.embed(&TEXTS, InputKind::Passage).unwrap();
-        assert!(half != before && half != after);
-    }
-
-    #[test]
-    fn a_file_of_another_model_is_an_error() {
-        let (_d, mut enc) = tiny(TinyArch::Bert);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("bad.safetensors");
-        let t = Tensor::zeros((3, 3), DType::F32, &Device::Cpu).unwrap();
-        let mut m = std::collections::HashMap::new();
-        m.insert("layer.1.qkv.weight".to_string(), t);
-        candle_core::safetensors::save(&m, &path).unwrap();
-        let err = enc.load_layers(&path).unwrap_err().to_string();
-        assert!(err.contains("bad.safetensors"), "{err}");
-        assert_eq!(enc.info().adapted, None);
-    }
 }
