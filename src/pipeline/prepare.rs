@@ -131,7 +131,9 @@ impl Prepared {
     pub(super) fn classification_report(&self) -> Value {
         let mut report = self.classification.clone();
         if let Some(c) = &self.classifier {
-            report = json!({"status": "done", "encoder": c.encoder_report()});
+            // Keeps what loading recorded (the encoder's adaptation) next to the models.
+            report["status"] = json!("done");
+            report["encoder"] = c.encoder_report();
             super::merge_json(&mut report, c.models());
         }
         if let Some(sha) = &self.zero_shot {

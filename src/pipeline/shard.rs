@@ -114,8 +114,12 @@ pub fn merge(
     }
     let mut classification = sharded.shards[0].classification.clone();
     if let Some(c) = classification.as_object_mut() {
-        // Encoder statistics are per shard (below), not the folder's.
+        // Encoder statistics and how the adaptation was obtained are per shard (below).
         c.remove("encoder");
+        if let Some(a) = c.get_mut("adapted").and_then(|a| a.as_object_mut()) {
+            a.remove("cached");
+            a.remove("report");
+        }
     }
     let shards: Vec<serde_json::Value> = sharded
         .shards
@@ -130,6 +134,8 @@ pub fn merge(
                 "timings_s": s.timings_s,
                 "total_s": s.total_s,
                 "encoder": s.classification.get("encoder"),
+                // Which shard trained the adapted layers and which read them from the cache.
+                "adapted": s.classification.get("adapted"),
             })
         })
         .collect();

@@ -138,6 +138,15 @@ fn zero_shot_labels_are_fitted_once_and_do_not_depend_on_the_chunks() {
         serde_json::json!(["themes"])
     );
     assert!(runjson["classification"]["zero_shot_fit"]["sha256"].is_string());
+    // The encoder was adapted (with the built-in codebook's examples, the names-only one
+    // having none), and run.json says with what.
+    let adapted = &runjson["classification"]["adapted"];
+    assert_eq!(adapted["layers"], 2, "{adapted}");
+    assert!(adapted["examples"].as_u64().unwrap() > 1000, "{adapted}");
+    assert_eq!(
+        runjson["classification"]["models"][0]["adapted"],
+        adapted["key"]
+    );
 
     // Appending keeps the fit the earlier parts were labelled with.
     let appended = tmp.path().join("appended");
