@@ -272,12 +272,7 @@ fn load_encoder(
         .models
         .load_encoder(model.model_dir.as_deref())
         .context("loading the encoder (run `palaute models fetch` or pass --model-dir)")?;
-    palaute::classify::adapt::adapt_encoder(
-        &config.classify,
-        &mut encoder,
-        palaute::classify::adapt::adapted_cache_dir().as_deref(),
-        progress,
-    )?;
+    palaute::classify::adapt::adapt_encoder(&config.classify, &mut encoder, progress)?;
     Ok(encoder)
 }
 

@@ -5,7 +5,7 @@
 //! cached like heads, keyed by the base model, the examples and the settings.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -41,12 +41,12 @@ pub fn adapted_cache_dir() -> Option<PathBuf> {
         .map(|d| d.join("adapted"))
 }
 
-/// Adapts `enc` when `cfg.adapt.enabled` (from the cache when the same base model, examples
-/// and settings were adapted before); `None` when adaptation is off or no task has examples.
+/// Adapts `enc` when `cfg.adapt.enabled` (from [`adapted_cache_dir`] when the same base
+/// model, examples and settings were adapted before); `None` when adaptation is off or no
+/// task has examples.
 pub fn adapt_encoder(
     cfg: &ClassifyConfig,
     enc: &mut TransformerEncoder,
-    cache: Option<&Path>,
     progress: crate::progress::Progress,
 ) -> Result<Option<AdaptSummary>, ClassifyError> {
     if !cfg.adapt.enabled || cfg.adapt.layers == 0 {
@@ -73,7 +73,7 @@ pub fn adapt_encoder(
     let layers = cfg.adapt.layers.min(enc.num_layers());
     let first = enc.num_layers() - layers;
     let base = enc.layers_from(first)?;
-    let path = cache.map(|d| d.join(format!("{}.safetensors", &trained_key[..16])));
+    let path = adapted_cache_dir().map(|d| d.join(format!("{}.safetensors", &trained_key[..16])));
     tracing::debug!("adapted layers: {path:?}");
     // Runs started together (shards on one node, parallel tests) wait for the first one to
     // train instead of all training the same layers; without a lock each just trains.

@@ -381,32 +381,53 @@ impl Transformer {
     /// Parameters of layer `l` as plain arrays, in [`LayerParams::NAMES`] order.
     pub fn layer_params(&self, l: usize) -> Result<LayerParams> {
         let layer = &self.layers[l];
-        let w = |lin: &Linear| -> Result<(Vec<f32>, Vec<usize>)> {
-            Ok((with_slice(&lin.w, <[f32]>::to_vec)?, lin.w.dims().to_vec()))
-        };
-        let v = |x: &[f32]| (x.to_vec(), vec![x.len()]);
-        Ok(LayerParams(vec![
+        let w = |lin: &Linear| with_slice(&lin.w, <[f32]>::to_vec);
+        let data = vec![
             w(&layer.qkv)?,
-            v(&layer.qkv.b),
+            layer.qkv.b.clone(),
             w(&layer.out)?,
+            layer.out.b.clone(),
+            layer.norm1.gamma.clone(),
+            layer.norm1.beta.clone(),
+            w(&layer.up)?,
+            layer.up.b.clone(),
+            w(&layer.down)?,
+            layer.down.b.clone(),
+            layer.norm2.gamma.clone(),
+            layer.norm2.beta.clone(),
+        ];
+        Ok(LayerParams(
+            data.into_iter().zip(self.layer_shapes(l)).collect(),
+        ))
+    }
+
+    /// Shapes of layer `l`'s parameters, in [`LayerParams::NAMES`] order (without copying them).
+    fn layer_shapes(&self, l: usize) -> Vec<Vec<usize>> {
+        let layer = &self.layers[l];
+        let w = |lin: &Linear| lin.w.dims().to_vec();
+        let v = |x: &[f32]| vec![x.len()];
+        vec![
+            w(&layer.qkv),
+            v(&layer.qkv.b),
+            w(&layer.out),
             v(&layer.out.b),
             v(&layer.norm1.gamma),
             v(&layer.norm1.beta),
-            w(&layer.up)?,
+            w(&layer.up),
             v(&layer.up.b),
-            w(&layer.down)?,
+            w(&layer.down),
             v(&layer.down.b),
             v(&layer.norm2.gamma),
             v(&layer.norm2.beta),
-        ]))
+        ]
     }
 
     /// Whether `p` has the shapes of layer `l`'s parameters.
     pub fn check_layer_params(&self, l: usize, p: &LayerParams) -> Result<()> {
-        let old = self.layer_params(l)?;
+        let shapes = self.layer_shapes(l);
         for (i, name) in LayerParams::NAMES.iter().enumerate() {
             let found = p.0.get(i).map(|(_, s)| s.clone()).unwrap_or_default();
-            let expected = &old.0[i].1;
+            let expected = &shapes[i];
             if &found != expected
                 || p.0
                     .get(i)

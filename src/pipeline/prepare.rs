@@ -34,12 +34,8 @@ pub(super) fn load_classifier(
         }
         Err(e) => return Err(e.into()),
     };
-    let adapted = crate::classify::adapt::adapt_encoder(
-        &cfg.classify,
-        &mut encoder,
-        crate::classify::adapt::adapted_cache_dir().as_deref(),
-        opts.progress,
-    )?;
+    let adapted =
+        crate::classify::adapt::adapt_encoder(&cfg.classify, &mut encoder, opts.progress)?;
     let sentiment_model = cfg.models.load_sentiment()?;
     let cl = ChunkClassifier::prepare(cfg, encoder, sentiment_model)?;
     let mut status = json!({"status": "done"});

@@ -331,7 +331,6 @@ fn heldout_labels_do_not_regress() {
     let adapted = palaute::classify::adapt::adapt_encoder(
         &cfg.classify,
         &mut encoder,
-        palaute::classify::adapt::adapted_cache_dir().as_deref(),
         palaute::progress::Progress::hidden(),
     )
     .unwrap();
