@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# palaute encoder vs sentence-transformers on the same model, corpus and machine, in one run.
+# palaute f32, palaute int8 and sentence-transformers on the same model, corpus and machine, in
+# one run. Interleaved — f32, int8, reference, f32, int8, reference, … — and the best of each
+# kept, so load from other work on a shared machine hits all three alike.
 #   usage: benches/compare.sh [MODEL_DIR] [CORPUS]
 #   MODEL_DIR defaults to $PALAUTE_TEST_MODEL_DIR, CORPUS to ../shared/bench/corpus-2000.txt.
+#   ROUNDS (default 3) rounds; BENCH_THREADS (default 2) threads on every side;
+#   BENCH_PROFILE=dev measures the `cargo run` build instead of the release one.
 # The reference needs ../shared/bench/anchor.sh (its first run creates a ~6 GB torch venv).
-# Both sides use 2 threads and the "passage: " prefix; the ratio compares palaute computing
-# every distinct line with sentence-transformers computing every line (the corpus has few
-# duplicates; palaute's dedup gain is printed separately, not counted in the ratio).
+# Both sides use the "passage: " prefix; palaute computes every distinct line and
+# sentence-transformers every line (the corpus has few duplicates).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
@@ -13,19 +16,40 @@ model="${1:-${PALAUTE_TEST_MODEL_DIR:?give MODEL_DIR or set PALAUTE_TEST_MODEL_D
 corpus="${2:-$root/../shared/bench/corpus-2000.txt}"
 anchor="$root/../shared/bench/anchor.sh"
 threads="${BENCH_THREADS:-2}"
+rounds="${ROUNDS:-3}"
+profile="${BENCH_PROFILE:-release}"
 
 cd "$root"
-cargo build --release --quiet --example embed_bench
 target="${CARGO_TARGET_DIR:-$root/target}"
+if [[ $profile == dev ]]; then
+  cargo build --quiet --example embed_bench
+  bin="$target/debug/examples/embed_bench"
+else
+  cargo build --release --quiet --example embed_bench
+  bin="$target/release/examples/embed_bench"
+fi
 
-echo "== palaute (candle) =="
-pal_out="$("$target/release/examples/embed_bench" "$model" "$corpus" --threads "$threads")"
-echo "$pal_out"
-pal="$(sed -n 's/^RESULT sent_per_s=//p' <<<"$pal_out")"
+grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: /cpu: /' || true
+echo "cpu features: $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | tr ' ' '\n' |
+  grep -xE 'avx2|fma|avx512f|avx512bw|avx512vl|avx512_vnni|avx_vnni' | tr '\n' ' ')"
+echo "threads: $threads, rounds: $rounds, palaute build: $profile"
 
-echo "== reference (sentence-transformers) =="
-ref_out="$(bash "$anchor" "$model" "$corpus" --threads "$threads")"
-echo "$ref_out"
-ref="$(sed -n 's/^sentence-transformers: \([0-9.]*\) sent\/s.*/\1/p' <<<"$ref_out")"
+best() { awk -v a="$1" -v b="$2" 'BEGIN { print (b > a ? b : a) }'; }
+f32=0 int8=0 ref=0
+for round in $(seq "$rounds"); do
+  out="$("$bin" "$model" "$corpus" --threads "$threads" --reps 1 --precision f32)"
+  [[ $round == 1 ]] && grep '^precision' <<<"$out"
+  f32="$(best "$f32" "$(sed -n 's/^RESULT sent_per_s=//p' <<<"$out")")"
+  out="$("$bin" "$model" "$corpus" --threads "$threads" --reps 1 --precision int8)"
+  [[ $round == 1 ]] && grep '^precision' <<<"$out"
+  int8="$(best "$int8" "$(sed -n 's/^RESULT sent_per_s=//p' <<<"$out")")"
+  out="$(bash "$anchor" "$model" "$corpus" --threads "$threads" --reps 1 2>/dev/null)"
+  ref="$(best "$ref" "$(sed -n 's/^sentence-transformers: \([0-9.]*\) sent\/s.*/\1/p' <<<"$out")")"
+  echo "round $round: best so far f32 $f32, int8 $int8, sentence-transformers $ref sent/s"
+done
 
-awk -v p="$pal" -v r="$ref" 'BEGIN { printf "ratio palaute/reference: %.2fx (%.1f vs %.1f sent/s)\n", p / r, p, r }'
+awk -v f="$f32" -v i="$int8" -v r="$ref" 'BEGIN {
+  printf "palaute f32:           %7.1f sent/s  %.2fx sentence-transformers\n", f, f / r
+  printf "palaute int8:          %7.1f sent/s  %.2fx sentence-transformers, %.2fx palaute f32\n", i, i / r, i / f
+  printf "sentence-transformers: %7.1f sent/s\n", r
+}'

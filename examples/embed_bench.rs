@@ -1,7 +1,7 @@
 //! Encoder throughput on a corpus, comparable with `../shared/bench/anchor.sh`.
 //!
 //!     cargo run --release --example embed_bench -- MODEL_DIR CORPUS [--reps N]
-//!         [--batch-tokens N] [--max-batch N] [--threads N]
+//!         [--batch-tokens N] [--max-batch N] [--threads N] [--precision f32|int8|auto]
 //!
 //! Prints two throughputs: the pipeline as used (duplicates embedded once) and every distinct
 //! line computed (the like-for-like figure against sentence-transformers, which embeds every
@@ -10,7 +10,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use palaute::model::{EncoderConfig, InputKind, TextEncoder, TransformerEncoder};
+use palaute::model::{
+    EncoderConfig, InputKind, Int8Kernel, Precision, TextEncoder, TransformerEncoder,
+};
 
 fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
@@ -21,13 +23,23 @@ fn peak_rss_mb() -> Option<f64> {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let usage = "usage: embed_bench MODEL_DIR CORPUS [--reps N] [--batch-tokens N] [--max-batch N] [--threads N]";
+    let usage = "usage: embed_bench MODEL_DIR CORPUS [--reps N] [--batch-tokens N] [--max-batch N] [--threads N] [--precision f32|int8|auto]";
     let model = PathBuf::from(args.next().ok_or(usage)?);
     let corpus = PathBuf::from(args.next().ok_or(usage)?);
     let mut reps = 3usize;
     let mut opts = EncoderConfig::default();
     while let Some(flag) = args.next() {
-        let value: usize = args.next().ok_or(usage)?.parse()?;
+        let raw = args.next().ok_or(usage)?;
+        if flag == "--precision" {
+            opts.precision = match raw.as_str() {
+                "f32" => Precision::F32,
+                "int8" => Precision::Int8,
+                "auto" => Precision::Auto,
+                _ => return Err(usage.into()),
+            };
+            continue;
+        }
+        let value: usize = raw.parse()?;
         match flag.as_str() {
             "--reps" => reps = value.max(1),
             "--batch-tokens" => opts.batch_tokens = value,
@@ -74,6 +86,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         opts.batch_tokens,
         opts.max_batch,
         rayon::current_num_threads()
+    );
+    let int8 = enc.info().precision == Precision::Int8;
+    println!(
+        "precision: {}{}, kernels: {}",
+        enc.info().precision.name(),
+        enc.info()
+            .int8_min_cosine
+            .map(|c| format!(" (auto: probe min cosine {c:.4})"))
+            .unwrap_or_default(),
+        if int8 {
+            format!("int8 {}", Int8Kernel::active().name())
+        } else {
+            palaute::model::kernel_report().to_string()
+        }
     );
     println!(
         "palaute all lines: {:.1} sent/s ({} lines, {} unique embedded, best of {reps})",

@@ -96,3 +96,61 @@ fn multilingual_e5_small_matches_transformers() {
     }
     eprintln!("parity: {} texts, min cosine {worst:.7}", refs.len());
 }
+
+/// The int8 quality guard (issue 17): every reference text's int8 embedding at cosine ≥ 0.99
+/// to transformers' f32 one, and the same bits whichever kernel computes it (the portable
+/// loop here against AVX2 or AVX-512 VNNI, whichever this CPU has).
+#[test]
+#[cfg_attr(
+    not(palaute_test_model),
+    ignore = "needs the real model: set PALAUTE_TEST_MODEL_DIR (.ci/run does)"
+)]
+fn multilingual_e5_small_int8_stays_close() {
+    use palaute::model::{Int8Kernel, Precision, Simd};
+    let model_dir = std::env::var_os("PALAUTE_TEST_MODEL_DIR")
+        .filter(|v| !v.is_empty())
+        .expect("PALAUTE_TEST_MODEL_DIR: the real model's directory");
+    let refs = references(
+        &PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/models/multilingual-e5-small.reference.jsonl"),
+    );
+    let opts = EncoderConfig {
+        model_id: Some("intfloat/multilingual-e5-small".into()),
+        precision: Precision::Int8,
+        ..EncoderConfig::default()
+    };
+    let enc =
+        TransformerEncoder::load(std::path::Path::new(&model_dir), &opts).expect("load model");
+    assert_eq!(enc.info().precision, Precision::Int8);
+    let texts: Vec<&str> = refs.iter().map(|r| r.text.as_str()).collect();
+    let emb = enc.embed(&texts, InputKind::Passage).expect("embed");
+    let cos: Vec<f64> = refs
+        .iter()
+        .enumerate()
+        .map(|(i, r)| cosine(emb.row(i), &r.embedding))
+        .collect();
+    let min = cos.iter().copied().fold(1.0, f64::min);
+    let mean = cos.iter().sum::<f64>() / cos.len() as f64;
+    eprintln!(
+        "int8 ({}): {} texts, cosine to transformers f32 min {min:.5} mean {mean:.5}",
+        Int8Kernel::active().name(),
+        cos.len()
+    );
+    for (c, r) in cos.iter().zip(&refs) {
+        assert!(*c >= 0.99, "int8 cosine {c} < 0.99 for {:?}", r.text);
+    }
+
+    let fast = Int8Kernel::active();
+    Simd::cap(Simd::Baseline);
+    assert_eq!(Int8Kernel::active(), Int8Kernel::Portable);
+    let portable = enc.embed(&texts, InputKind::Passage).expect("embed");
+    Simd::cap(Simd::Avx512);
+    for (i, text) in texts.iter().enumerate() {
+        assert_eq!(
+            emb.row(i),
+            portable.row(i),
+            "{} and portable kernels differ on {text:?}",
+            fast.name()
+        );
+    }
+}

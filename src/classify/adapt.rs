@@ -259,7 +259,7 @@ fn cache_key(
     };
     h.update(format!(
         "{ADAPT_VERSION}|{}|{}|{trained:?}|{tasks:?}",
-        super::head::encoder_hash(enc.info()),
+        super::head::weights_hash(enc.info()),
         enc.prefix(crate::model::InputKind::Passage),
     ));
     for (text, targets) in examples {

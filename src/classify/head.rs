@@ -102,9 +102,21 @@ impl Inputs<'_> {
     }
 }
 
-/// Identity of an encoder's weights (the safetensors hash, else all files; with the key of its
-/// adapted layers when it was fine-tuned, whose embeddings differ from the base model's).
+/// Identity of the embeddings an encoder gives: its [`weights_hash`], and the arithmetic when
+/// it is not f32. Heads are keyed and checked by it.
 pub fn encoder_hash(info: &ModelInfo) -> String {
+    let base = weights_hash(info);
+    // int8 embeddings differ slightly from f32 ones: heads are trained on what a run embeds.
+    match info.precision {
+        crate::model::Precision::F32 => base,
+        p => format!("{base}+{}", p.name()),
+    }
+}
+
+/// Identity of an encoder's weights (the safetensors hash, else all files; with the key of its
+/// adapted layers when it was fine-tuned, whose embeddings differ from the base model's),
+/// whatever arithmetic runs them: what adapting the encoder depends on (it trains in f32).
+pub fn weights_hash(info: &ModelInfo) -> String {
     let base = info
         .files
         .iter()
@@ -347,7 +359,21 @@ mod tests {
             max_len: 16,
             files: vec![("model.safetensors".into(), weights_hash.into())],
             adapted: None,
+            precision: crate::model::Precision::F32,
+            int8_min_cosine: None,
         }
+    }
+
+    #[test]
+    fn int8_embeddings_key_heads_apart() {
+        let f32 = info("abc");
+        let int8 = ModelInfo {
+            precision: crate::model::Precision::Int8,
+            ..info("abc")
+        };
+        assert_eq!(encoder_hash(&f32), "abc");
+        assert_eq!(encoder_hash(&int8), "abc+int8");
+        assert_eq!(weights_hash(&int8), "abc");
     }
 
     fn head(labels: &[&str]) -> LinearHead {

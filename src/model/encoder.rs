@@ -10,7 +10,7 @@ use tokenizers::Tokenizer;
 
 use super::batching::{plan_batches, split_windows, Parts, Window};
 use super::config::{
-    default_prefixes, sentence_transformers_pooling, EncoderConfig, HfConfig, Pooling,
+    default_prefixes, sentence_transformers_pooling, EncoderConfig, HfConfig, Pooling, Precision,
 };
 use super::error::{ModelError, Result};
 use super::net::Transformer;
@@ -33,6 +33,32 @@ pub struct TransformerEncoder {
     last: Mutex<EncodeStats>,
     total: Mutex<EncodeStats>,
 }
+
+/// `precision = "auto"` keeps int8 when no probe text's embedding moves below this cosine.
+pub const AUTO_MIN_COSINE: f32 = 0.99;
+
+/// Texts `precision = "auto"` checks int8 on: feedback-like sentences of the three languages
+/// palaute is tuned for and a few others, short and long (written for this check, not taken
+/// from any evaluation set).
+const PROBE: &[&str] = &[
+    "Kiitos nopeasta palvelusta!",
+    "Tilaus saapui viikon myöhässä eikä kukaan vastannut sähköposteihin.",
+    "Sovelluksen kirjautuminen kaatuu joka kerta kun vaihdan puhelinta, ja asiakaspalvelu vain pyysi asentamaan sen uudelleen.",
+    "Hinta on ok.",
+    "Personalen i butiken var otroligt hjälpsam.",
+    "Fakturan var fel två månader i rad och jag fick ringa tre gånger innan någon rättade den.",
+    "Leveransen kom i tid.",
+    "Appen är svår att använda.",
+    "Great support, fixed my issue in five minutes.",
+    "The checkout kept timing out and I was charged twice for the same order.",
+    "Meh.",
+    "I would recommend you to a friend, but the delivery fees are far too high for what you get.",
+    "Der Kundenservice war freundlich, aber die Lieferung dauerte zu lange.",
+    "El producto llegó roto y nadie respondió a mis correos.",
+    "Interviewer: How was the onboarding? Respondent: Honestly it was fine, a bit long, but fine.",
+    "NPS 3 – liian kallis, en suosittele.",
+];
+const _: () = assert!(!PROBE.is_empty());
 
 /// Files read from a model directory besides the weights, in the order they are hashed.
 const OPTIONAL_FILES: &[&str] = &["modules.json", "1_Pooling/config.json"];
@@ -114,8 +140,10 @@ impl TransformerEncoder {
             max_len,
             files,
             adapted: None,
+            precision: Precision::F32,
+            int8_min_cosine: None,
         };
-        Ok(TransformerEncoder {
+        let mut encoder = TransformerEncoder {
             model,
             tokenizer,
             info,
@@ -128,7 +156,48 @@ impl TransformerEncoder {
             max_batch: opts.max_batch.max(1),
             last: Mutex::new(EncodeStats::default()),
             total: Mutex::new(EncodeStats::default()),
-        })
+        };
+        encoder.set_precision(opts.precision)?;
+        Ok(encoder)
+    }
+
+    /// Switches the linear layers to `precision`; `Auto` measures the int8 embeddings of
+    /// [`PROBE`] against f32 ones and keeps int8 when every cosine is ≥ [`AUTO_MIN_COSINE`].
+    pub fn set_precision(&mut self, precision: Precision) -> Result<()> {
+        let (int8, check) = match precision {
+            Precision::F32 => (false, None),
+            Precision::Int8 => (true, None),
+            Precision::Auto => {
+                let cos = self.int8_min_cosine()?;
+                (cos >= AUTO_MIN_COSINE, Some(cos))
+            }
+        };
+        self.model.set_int8(int8)?;
+        self.info.precision = if int8 {
+            Precision::Int8
+        } else {
+            Precision::F32
+        };
+        self.info.int8_min_cosine = check;
+        Ok(())
+    }
+
+    /// Lowest cosine between the int8 and the f32 embedding of each [`PROBE`] text. Leaves the
+    /// encoder in int8 and its counters as they were.
+    pub fn int8_min_cosine(&mut self) -> Result<f32> {
+        let counters = (self.last_stats(), self.total_stats());
+        self.model.set_int8(false)?;
+        let reference = self.embed(PROBE, InputKind::Passage)?;
+        self.model.set_int8(true)?;
+        let quantised = self.embed(PROBE, InputKind::Passage)?;
+        if let (Ok(mut last), Ok(mut total)) = (self.last.lock(), self.total.lock()) {
+            (*last, *total) = counters;
+        }
+        Ok(reference
+            .rows()
+            .zip(quantised.rows())
+            .map(|(a, b)| super::dot(a, b) / (super::dot(a, a) * super::dot(b, b)).sqrt())
+            .fold(1.0, f32::min))
     }
 
     pub fn pooling(&self) -> Pooling {

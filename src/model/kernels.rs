@@ -82,8 +82,8 @@ use std::sync::atomic::{AtomicU8, Ordering};
 /// 0 = not chosen yet, else 1 + the `Simd` level.
 static LEVEL: AtomicU8 = AtomicU8::new(0);
 
-/// Which kernels run on this machine, for run.json: the element-wise ones (see [`Simd`]) and
-/// the matrix products (candle's `gemm` chooses its own: AVX-512F, else FMA, else scalar; its
+/// Which kernels run on this machine, for run.json: the element-wise ones (see [`Simd`]), the
+/// int8 products (used with `precision = "int8"`) and the f32 matrix products (candle's `gemm` chooses its own: AVX-512F, else FMA, else scalar; its
 /// blocking also follows the CPU's caches, so embeddings can differ in their last bits
 /// between CPU types, never between runs on one machine).
 pub fn report() -> serde_json::Value {
@@ -101,6 +101,7 @@ pub fn report() -> serde_json::Value {
         "elementwise": Simd::active().name(),
         "cpu": Simd::detected().name(),
         "gemm": gemm,
+        "int8": super::int8::Int8Kernel::active().name(),
     })
 }
 
@@ -136,6 +137,8 @@ macro_rules! simd_dispatch {
         }
     };
 }
+
+pub(super) use simd_dispatch;
 
 /// Sum with eight independent accumulators, so it vectorises (the order is fixed, so the
 /// result is deterministic).

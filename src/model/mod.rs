@@ -15,7 +15,9 @@ pub mod config;
 mod encoder;
 pub mod error;
 mod frame;
+mod int8;
 mod kernels;
+pub use int8::Int8Kernel;
 pub use kernels::{report as kernel_report, Simd};
 mod net;
 pub mod registry;
@@ -29,7 +31,7 @@ mod tests_errors;
 #[cfg(test)]
 mod tests_fetch;
 
-pub use config::{EncoderConfig, ModelsConfig, Pooling};
+pub use config::{EncoderConfig, ModelsConfig, Pooling, Precision};
 pub use encoder::TransformerEncoder;
 pub use error::{ModelError, Result};
 pub use frame::embeddings_frame;
@@ -112,6 +114,12 @@ pub struct ModelInfo {
     /// of the base model, the training examples and the settings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub adapted: Option<String>,
+    /// Arithmetic the linear layers run in (`f32` or `int8`; `auto` resolved at load).
+    pub precision: Precision,
+    /// With `precision = "auto"`: the lowest cosine between int8 and f32 embeddings of the
+    /// probe set, on which the choice was made.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub int8_min_cosine: Option<f32>,
 }
 
 /// Counters of one `embed`/`classify` call (or, via `total_stats`, of all calls).

@@ -8,6 +8,7 @@ use candle_core::{Device, Storage, Tensor};
 
 use super::config::{Family, HeadKind, HfConfig};
 use super::error::{ModelError, Result};
+use super::int8::QuantLinear;
 use super::kernels;
 use super::weights::SafeTensors;
 
@@ -15,11 +16,46 @@ struct Linear {
     /// `(out, in)` as stored by PyTorch; multiplied as `x · wᵀ`.
     w: Tensor,
     b: Vec<f32>,
+    /// The same weights in int8 when the encoder runs at that precision (the f32 ones stay:
+    /// adapting layers trains them, and the int8 copy is re-derived from them).
+    q: Option<QuantLinear>,
 }
 
 impl Linear {
+    fn new(w: Vec<f32>, b: Vec<f32>, out: usize, inp: usize) -> Result<Linear> {
+        Ok(Linear {
+            w: Tensor::from_vec(w, (out, inp), &Device::Cpu)?,
+            b,
+            q: None,
+        })
+    }
+
     fn matmul(&self, x: &Tensor) -> Result<Tensor> {
-        Ok(x.matmul(&self.w.t()?)?)
+        match &self.q {
+            Some(q) => {
+                let y = with_slice(x, |s| q.forward(s))?;
+                let rows = y.len() / q.out_features();
+                Ok(Tensor::from_vec(y, (rows, q.out_features()), &Device::Cpu)?)
+            }
+            None => Ok(x.matmul(&self.w.t()?)?),
+        }
+    }
+
+    fn quantize(&mut self, on: bool) -> Result<()> {
+        self.q = match on {
+            true => {
+                let (out, inp) = self.w.dims2()?;
+                if inp > super::int8::MAX_INPUTS {
+                    return Err(ModelError::Config(format!(
+                        "a linear layer with {inp} inputs cannot run in int8 (at most {})",
+                        super::int8::MAX_INPUTS
+                    )));
+                }
+                Some(with_slice(&self.w, |w| QuantLinear::new(w, out, inp))?)
+            }
+            false => None,
+        };
+        Ok(())
     }
 }
 
@@ -93,10 +129,7 @@ impl Loader<'_> {
     fn linear(&mut self, base: &str, out: usize, inp: usize) -> Result<Linear> {
         let w = self.vec(&format!("{base}.weight"), &[out, inp])?;
         let b = self.vec(&format!("{base}.bias"), &[out])?;
-        Ok(Linear {
-            w: Tensor::from_vec(w, (out, inp), &Device::Cpu)?,
-            b,
-        })
+        Linear::new(w, b, out, inp)
     }
 
     /// Stacks several `(out_i, in)` projections into one.
@@ -107,10 +140,7 @@ impl Loader<'_> {
             w.extend(self.vec(&format!("{base}.weight"), &[out, inp])?);
             b.extend(self.vec(&format!("{base}.bias"), &[out])?);
         }
-        Ok(Linear {
-            w: Tensor::from_vec(w, (bases.len() * out, inp), &Device::Cpu)?,
-            b,
-        })
+        Linear::new(w, b, bases.len() * out, inp)
     }
 
     /// Old TF-converted checkpoints name layer-norm parameters gamma/beta.
@@ -283,6 +313,21 @@ impl Transformer {
         self.forward_until(seqs, self.layers.len())
     }
 
+    /// Runs the layers' linear projections in int8 (`true`) or f32. The classifier head of a
+    /// sequence-classification model stays f32: it is two small products per text.
+    pub fn set_int8(&mut self, on: bool) -> Result<()> {
+        for l in &mut self.layers {
+            for lin in [&mut l.qkv, &mut l.out, &mut l.up, &mut l.down] {
+                lin.quantize(on)?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn is_int8(&self) -> bool {
+        self.layers.first().is_some_and(|l| l.qkv.q.is_some())
+    }
+
     /// Number of transformer layers.
     pub fn num_layers(&self) -> usize {
         self.layers.len()
@@ -453,7 +498,7 @@ impl Transformer {
             let dims = lin.w.dims().to_vec();
             lin.w = Tensor::from_vec(w, dims, &Device::Cpu)?;
             lin.b = b;
-            Ok(())
+            lin.quantize(lin.q.is_some())
         };
         lin(&mut layer.qkv, next(), next())?;
         lin(&mut layer.out, next(), next())?;

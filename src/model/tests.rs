@@ -451,3 +451,42 @@ fn every_simd_level_gives_the_same_bits() {
     }
     assert!(seen.len() >= 2 || detected == Simd::Baseline);
 }
+
+#[test]
+fn int8_precision_is_close_batch_independent_and_reversible() {
+    for arch in [TinyArch::Bert, TinyArch::XlmRoberta, TinyArch::DistilBert] {
+        let dir = build(&TinySpec::new(arch));
+        let mut enc = load(&dir, &EncoderConfig::default());
+        let reference = enc.embed(TEXTS, InputKind::Passage).unwrap();
+        let opts = EncoderConfig {
+            precision: Precision::Int8,
+            ..EncoderConfig::default()
+        };
+        let int8 = load(&dir, &opts);
+        assert_eq!(int8.info().precision, Precision::Int8);
+        let all = int8.embed(TEXTS, InputKind::Passage).unwrap();
+        assert_unit_rows(&all);
+        for (i, text) in TEXTS.iter().enumerate() {
+            let c = cosine(all.row(i), reference.row(i));
+            assert!(c > 0.98, "{arch:?} {text:?}: cosine {c}");
+            // Activations are quantised per token: a text's embedding does not depend on
+            // what else is in its batch (reruns with another chunk size stay identical).
+            let alone = int8.embed(&[text], InputKind::Passage).unwrap();
+            assert_eq!(alone.row(0), all.row(i), "{arch:?} {text:?}");
+        }
+        enc.set_precision(Precision::Auto).unwrap();
+        let cos = enc.info().int8_min_cosine.expect("auto records its probe");
+        let chosen = if cos >= encoder::AUTO_MIN_COSINE {
+            Precision::Int8
+        } else {
+            Precision::F32
+        };
+        assert_eq!(enc.info().precision, chosen, "{arch:?} probe {cos}");
+        enc.set_precision(Precision::F32).unwrap();
+        assert_eq!(enc.info().int8_min_cosine, None);
+        let back = enc.embed(TEXTS, InputKind::Passage).unwrap();
+        for (a, b) in back.rows().zip(reference.rows()) {
+            assert_eq!(a, b, "{arch:?}: f32 again after int8");
+        }
+    }
+}

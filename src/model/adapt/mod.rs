@@ -144,14 +144,20 @@ impl TransformerEncoder {
         opts: &AdaptOptions,
         on_step: &mut dyn FnMut(usize, usize),
     ) -> Result<AdaptReport> {
-        train::train(
+        // Trained in f32 whatever the encoder runs at, so one adaptation serves both (the
+        // int8 copies of the layers are re-derived from the adapted weights).
+        let int8 = self.model.is_int8();
+        self.model.set_int8(false)?;
+        let report = train::train(
             &mut self.model,
             examples,
             tasks,
             opts,
             self.batch_tokens,
             on_step,
-        )
+        );
+        self.model.set_int8(int8)?;
+        report
     }
 
     /// Records that the layers are no longer the model's own, under `key`, so heads trained on

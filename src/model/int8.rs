@@ -1,0 +1,478 @@
+//! int8 linear layers: weights quantised per output channel at load, activations per token
+//! (dynamic), products accumulated exactly in i32, then dequantised.
+//!
+//! Why these ranges: AVX2 has no 8-bit dot product that accumulates in 32 bits; its
+//! `vpmaddubsw` multiplies unsigned by signed bytes and adds pairs into *saturating* i16. With
+//! activations in 0..=255 and weights in -63..=63 a pair sums to at most 2·255·63 = 32 130 <
+//! 32 767, so nothing saturates and the AVX2 kernel computes the same exact integers as AVX-512
+//! VNNI's `vpdpbusd` (which accumulates in i32 directly) and as the portable loop. The
+//! dequantisation after the integer product is one shared piece of code, so every CPU path
+//! gives the same bits (checked in the tests by forcing each path).
+//!
+//! Layout: weights are packed in panels of [`NR`] output channels; inside a panel, for every
+//! group of four inputs (`k` quad), 16 × 4 bytes: output 0's four weights, output 1's, … —
+//! one 512-bit load for VNNI, two 256-bit loads for AVX2. Activations are stored four to a
+//! `u32`, the unit both kernels broadcast.
+
+use rayon::prelude::*;
+
+use super::kernels::{simd_dispatch, Simd};
+
+/// Output channels per packed panel (one 512-bit register of i32 sums).
+const NR: usize = 16;
+/// Largest |weight| after quantisation (7 bits: see the module comment).
+const W_MAX: f32 = 63.0;
+/// Activation levels: unsigned 8 bits.
+const A_MAX: f32 = 255.0;
+/// Rows one rayon task handles; a multiple of every kernel's tile height.
+const BLOCK_ROWS: usize = 32;
+/// Tile height of the widest kernel; activation rows are padded to a multiple of it.
+const MR_MAX: usize = 8;
+
+const _: () = assert!(2.0 * A_MAX * W_MAX <= i16::MAX as f32);
+
+/// Widest input a layer may have: beyond it the i32 sums could overflow (see `dequantise`).
+pub const MAX_INPUTS: usize = 60_000;
+
+/// The integer kernel that runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Int8Kernel {
+    Portable,
+    Avx2,
+    Avx512Vnni,
+}
+
+impl Int8Kernel {
+    pub fn name(self) -> &'static str {
+        match self {
+            Int8Kernel::Portable => "portable",
+            Int8Kernel::Avx2 => "avx2 (vpmaddubsw)",
+            Int8Kernel::Avx512Vnni => "avx512-vnni (vpdpbusd)",
+        }
+    }
+
+    /// The widest kernel this CPU runs, capped like the other kernels by `PALAUTE_SIMD`
+    /// ([`Simd::active`]): `PALAUTE_SIMD=avx2` measures the AVX2 path on an AVX-512 machine.
+    pub fn active() -> Int8Kernel {
+        match Simd::active() {
+            Simd::Avx512 if vnni_detected() => Int8Kernel::Avx512Vnni,
+            Simd::Avx512 | Simd::Avx2Fma => Int8Kernel::Avx2,
+            Simd::Baseline => Int8Kernel::Portable,
+        }
+    }
+
+    /// Whether this CPU can run `self` (for tests that force every path).
+    pub fn available(self) -> bool {
+        match self {
+            Int8Kernel::Portable => true,
+            Int8Kernel::Avx2 => Simd::detected() >= Simd::Avx2Fma,
+            Int8Kernel::Avx512Vnni => Simd::detected() == Simd::Avx512 && vnni_detected(),
+        }
+    }
+
+    fn rows(self) -> usize {
+        match self {
+            Int8Kernel::Avx512Vnni => 8,
+            _ => 4,
+        }
+    }
+}
+
+fn vnni_detected() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512vnni")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
+}
+
+/// One `k` quad of one panel: 16 outputs × 4 weights, aligned so that the kernels load it
+/// with aligned loads (in debug builds, unaligned loads go through `copy_nonoverlapping` and
+/// its overlap checks, which cost more than the arithmetic).
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct WeightQuad([i8; NR * 4]);
+
+/// A `(out, in)` weight matrix quantised for `x · wᵀ` (no bias: callers fuse it later).
+pub struct QuantLinear {
+    n: usize,
+    k: usize,
+    /// Number of `k` quads (`k` rounded up to a multiple of 4, over 4).
+    quads: usize,
+    /// Panel after panel, each `quads` long.
+    packed: Vec<WeightQuad>,
+    /// Per output channel (padded to whole panels; padding has scale 0).
+    scale: Vec<f32>,
+    /// Per output channel: the sum of its quantised weights, which removes the activations'
+    /// zero point from the integer product.
+    col_sum: Vec<i32>,
+}
+
+impl QuantLinear {
+    /// Quantises `w` (`n` rows of `k`, row-major as PyTorch stores a linear layer).
+    pub fn new(w: &[f32], n: usize, k: usize) -> QuantLinear {
+        assert_eq!(w.len(), n * k, "weight matrix is {n} x {k}");
+        assert!(k <= MAX_INPUTS, "{k} inputs: i32 sums could overflow");
+        let quads = k.div_ceil(4);
+        let np = n.div_ceil(NR) * NR;
+        let mut packed = vec![WeightQuad([0; NR * 4]); np / NR * quads];
+        let mut scale = vec![0f32; np];
+        let mut col_sum = vec![0i32; np];
+        for (o, row) in w.chunks_exact(k).enumerate() {
+            let amax = row.iter().fold(0f32, |m, v| m.max(v.abs()));
+            let s = if amax > 0.0 { amax / W_MAX } else { 1.0 };
+            scale[o] = s;
+            let panel = &mut packed[(o / NR) * quads..][..quads];
+            let lane = (o % NR) * 4;
+            for (i, v) in row.iter().enumerate() {
+                let q = (v / s).round_ties_even().clamp(-W_MAX, W_MAX) as i8;
+                panel[i / 4].0[lane + i % 4] = q;
+                col_sum[o] += q as i32;
+            }
+        }
+        QuantLinear {
+            n,
+            k,
+            quads,
+            packed,
+            scale,
+            col_sum,
+        }
+    }
+
+    pub fn out_features(&self) -> usize {
+        self.n
+    }
+
+    /// `x · wᵀ` for `x` of `rows × k`, with the kernel this CPU runs.
+    pub fn forward(&self, x: &[f32]) -> Vec<f32> {
+        self.forward_with(Int8Kernel::active(), x)
+    }
+
+    /// `x · wᵀ` with a given kernel (which must be [`Int8Kernel::available`]).
+    pub fn forward_with(&self, kernel: Int8Kernel, x: &[f32]) -> Vec<f32> {
+        assert!(kernel.available(), "{} kernel on this CPU", kernel.name());
+        let rows = x.len() / self.k;
+        let a = QuantRows::new(x, self.k, self.quads);
+        let mut out = vec![0f32; rows * self.n];
+        if rows == 0 {
+            return out;
+        }
+        out.par_chunks_mut(BLOCK_ROWS * self.n)
+            .enumerate()
+            .for_each(|(b, o)| self.block(kernel, &a, b * BLOCK_ROWS, o));
+        out
+    }
+
+    /// Rows `r0..` of the output (as many as `out` holds), panel by panel so a panel's
+    /// weights stay in L1 while every row tile of the block passes over them.
+    fn block(&self, kernel: Int8Kernel, a: &QuantRows, r0: usize, out: &mut [f32]) {
+        let rows = out.len() / self.n;
+        let mr = kernel.rows();
+        let mut acc = [[0i32; NR]; MR_MAX];
+        for (p, panel) in self.packed.chunks_exact(self.quads).enumerate() {
+            let c0 = p * NR;
+            let cols = NR.min(self.n - c0);
+            for t in (0..rows).step_by(mr) {
+                let a_tile = &a.q[(r0 + t) * self.quads..(r0 + t + mr) * self.quads];
+                micro(kernel, a_tile, self.quads, panel, &mut acc);
+                for (r, acc) in acc.iter().enumerate().take(mr.min(rows - t)) {
+                    let row = r0 + t + r;
+                    let (sa, za) = (a.scale[row], a.zero[row]);
+                    dequantise(
+                        &mut out[(t + r) * self.n + c0..][..cols],
+                        &acc[..cols],
+                        &self.col_sum[c0..c0 + cols],
+                        &self.scale[c0..c0 + cols],
+                        za,
+                        sa,
+                    );
+                }
+            }
+        }
+    }
+}
+
+simd_dispatch!(fn dequantise(
+    out: &mut [f32], acc: &[i32], col_sum: &[i32], scale: &[f32], zero: i32, row_scale: f32,
+) => dequantise_impl);
+
+/// `out = (acc − zero · col_sum) · row_scale · scale`: the exact integer product of the
+/// unquantised values, back in f32. Wrapping arithmetic only to keep debug builds'
+/// overflow checks out of the loop: |acc| ≤ k·255·63 and |zero · col_sum| ≤ 255·k·63, far
+/// from i32's range for any layer width below 60 000.
+#[inline(always)]
+fn dequantise_impl(
+    out: &mut [f32],
+    acc: &[i32],
+    col_sum: &[i32],
+    scale: &[f32],
+    zero: i32,
+    row_scale: f32,
+) {
+    for (((o, a), c), s) in out.iter_mut().zip(acc).zip(col_sum).zip(scale) {
+        *o = a.wrapping_sub(zero.wrapping_mul(*c)) as f32 * (row_scale * s);
+    }
+}
+
+/// Activations quantised per row to `0..=255` with a zero point: `x ≈ scale · (q − zero)`.
+struct QuantRows {
+    /// Four quantised values per `u32` (in memory order; the kernels broadcast the four bytes,
+    /// so their order is that of the inputs on any machine), rows
+    /// padded to a multiple of [`MR_MAX`] and to whole quads (padding is 0 and meets zero
+    /// weights, so it adds nothing).
+    q: Vec<u32>,
+    scale: Vec<f32>,
+    zero: Vec<i32>,
+}
+
+impl QuantRows {
+    fn new(x: &[f32], k: usize, quads: usize) -> QuantRows {
+        let rows = x.len() / k;
+        let padded = rows.div_ceil(MR_MAX) * MR_MAX;
+        let mut q = vec![0u32; padded * quads];
+        let mut scale = vec![0f32; padded];
+        let mut zero = vec![0i32; padded];
+        q.par_chunks_mut(quads)
+            .zip(scale.par_iter_mut())
+            .zip(zero.par_iter_mut())
+            .zip(x.par_chunks(k))
+            .for_each(|(((q, s), z), x)| quantize_row(x, q, s, z));
+        QuantRows { q, scale, zero }
+    }
+}
+
+/// Smallest and largest value of `x` and 0, eight lanes at a time (a plain fold over
+/// `f32::min` does not vectorise).
+#[inline(always)]
+fn range(x: &[f32]) -> (f32, f32) {
+    let (mut lo, mut hi) = ([0f32; 8], [0f32; 8]);
+    let chunks = x.chunks_exact(8);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for ((lo, hi), v) in lo.iter_mut().zip(hi.iter_mut()).zip(c) {
+            *lo = if *v < *lo { *v } else { *lo };
+            *hi = if *v > *hi { *v } else { *hi };
+        }
+    }
+    let lo = tail.iter().chain(&lo).fold(0f32, |m, v| m.min(*v));
+    let hi = tail.iter().chain(&hi).fold(0f32, |m, v| m.max(*v));
+    (lo, hi)
+}
+
+simd_dispatch!(fn quantize_row(x: &[f32], q: &mut [u32], scale: &mut f32, zero: &mut i32)
+    => quantize_row_impl);
+
+/// Asymmetric quantisation of one row; the range always includes 0 so that zero stays exact
+/// (GELU outputs are mostly near it). Compiled per SIMD level (a baseline build rounds by
+/// calling `rintf` per value); every level rounds the same way.
+#[inline(always)]
+fn quantize_row_impl(x: &[f32], q: &mut [u32], scale: &mut f32, zero_point: &mut i32) {
+    let (lo, hi) = range(x);
+    let s = if hi > lo { (hi - lo) / A_MAX } else { 1.0 };
+    let inv = 1.0 / s;
+    let zero = (-lo * inv).round_ties_even().clamp(0.0, A_MAX);
+    // Written through a byte view: value i of a quad is byte i in memory on any machine.
+    let bytes: &mut [u8] = bytemuck::cast_slice_mut(q);
+    for (q, v) in bytes.iter_mut().zip(x) {
+        let v = (v * inv + zero).round_ties_even();
+        // Comparisons rather than `clamp` and through i32: both vectorise (`clamp` and a
+        // saturating f32 → u8 cast did not); the value is in 0..=255 either way.
+        let v = if v > A_MAX { A_MAX } else { v };
+        let v = if v > 0.0 { v } else { 0.0 };
+        *q = v as i32 as u8;
+    }
+    (*scale, *zero_point) = (s, zero as i32);
+}
+
+/// `acc[r][j] = Σ_k a[r][k] · panel[k][j]` for one tile of rows (`kernel.rows()` of them,
+/// `quads` apart in `a`) and one panel.
+fn micro(
+    kernel: Int8Kernel,
+    a: &[u32],
+    quads: usize,
+    panel: &[WeightQuad],
+    acc: &mut [[i32; NR]; MR_MAX],
+) {
+    assert!(a.len() >= kernel.rows() * quads && panel.len() == quads);
+    match kernel {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `forward_with` checked that the CPU has AVX2; the slices are as long as
+        // the kernel reads (asserted above).
+        Int8Kernel::Avx2 => unsafe { x86::micro_avx2(a, quads, panel, acc) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above, for AVX-512F + VNNI.
+        Int8Kernel::Avx512Vnni => unsafe { x86::micro_vnni(a, quads, panel, acc) },
+        _ => micro_portable(a, quads, panel, acc),
+    }
+}
+
+fn micro_portable(a: &[u32], quads: usize, panel: &[WeightQuad], acc: &mut [[i32; NR]; MR_MAX]) {
+    for (r, acc) in acc.iter_mut().enumerate().take(4) {
+        let a = &a[r * quads..(r + 1) * quads];
+        *acc = [0; NR];
+        for (quad, w) in a.iter().zip(panel) {
+            let x = quad.to_ne_bytes(); // memory order, as the byte view wrote them
+            for (acc, w) in acc.iter_mut().zip(w.0.chunks_exact(4)) {
+                for (x, w) in x.iter().zip(w) {
+                    *acc += *x as i32 * *w as i32;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    use super::{WeightQuad, MR_MAX, NR};
+
+    /// Four rows × 16 outputs: per quad, `vpmaddubsw` (u8·i8 pairs → i16, no saturation for
+    /// our ranges) then `vpmaddwd` by 1 (pairs → i32) and an add. Only aligned derefs and
+    /// `wrapping_add` in the loop: `cargo run` builds with debug assertions, whose checks
+    /// on `ptr::add` and unaligned loads would cost more than the arithmetic.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn micro_avx2(
+        a: &[u32],
+        quads: usize,
+        panel: &[WeightQuad],
+        acc: &mut [[i32; NR]; MR_MAX],
+    ) {
+        let ones = _mm256_set1_epi16(1);
+        let mut w = panel.as_ptr() as *const __m256i;
+        let mut x = a.as_ptr();
+        let (mut c00, mut c01, mut c10, mut c11) = (zero(), zero(), zero(), zero());
+        let (mut c20, mut c21, mut c30, mut c31) = (zero(), zero(), zero(), zero());
+        for _ in 0..quads {
+            let (w0, w1) = (*w, *w.wrapping_add(1));
+            let step = |c0: &mut __m256i, c1: &mut __m256i, quad: u32| {
+                let x = _mm256_set1_epi32(quad as i32);
+                let p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(x, w0), ones);
+                let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(x, w1), ones);
+                *c0 = _mm256_add_epi32(*c0, p0);
+                *c1 = _mm256_add_epi32(*c1, p1);
+            };
+            step(&mut c00, &mut c01, *x);
+            step(&mut c10, &mut c11, *x.wrapping_add(quads));
+            step(&mut c20, &mut c21, *x.wrapping_add(2 * quads));
+            step(&mut c30, &mut c31, *x.wrapping_add(3 * quads));
+            w = w.wrapping_add(2);
+            x = x.wrapping_add(1);
+        }
+        for (acc, (c0, c1)) in acc
+            .iter_mut()
+            .zip([(c00, c01), (c10, c11), (c20, c21), (c30, c31)])
+        {
+            _mm256_storeu_si256(acc.as_mut_ptr() as *mut __m256i, c0);
+            _mm256_storeu_si256(acc.as_mut_ptr().add(8) as *mut __m256i, c1);
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn zero() -> __m256i {
+        _mm256_setzero_si256()
+    }
+
+    /// Eight rows × 16 outputs: one `vpdpbusd` per row and quad.
+    #[target_feature(enable = "avx512f,avx512vnni")]
+    pub(super) unsafe fn micro_vnni(
+        a: &[u32],
+        quads: usize,
+        panel: &[WeightQuad],
+        acc: &mut [[i32; NR]; MR_MAX],
+    ) {
+        let mut w = panel.as_ptr() as *const __m512i;
+        let mut x = a.as_ptr();
+        let mut c = [_mm512_setzero_si512(); MR_MAX];
+        for _ in 0..quads {
+            let wv = *w;
+            let mut xr = x;
+            for c in c.iter_mut() {
+                *c = _mm512_dpbusd_epi32(*c, _mm512_set1_epi32(*xr as i32), wv);
+                xr = xr.wrapping_add(quads);
+            }
+            w = w.wrapping_add(1);
+            x = x.wrapping_add(1);
+        }
+        for (acc, c) in acc.iter_mut().zip(c) {
+            _mm512_storeu_si512(acc.as_mut_ptr() as *mut __m512i, c);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pseudo(seed: u64, n: usize, spread: f32) -> Vec<f32> {
+        let mut s = seed;
+        (0..n)
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * spread
+            })
+            .collect()
+    }
+
+    fn reference(x: &[f32], w: &[f32], k: usize) -> Vec<f32> {
+        x.chunks_exact(k)
+            .flat_map(|x| {
+                w.chunks_exact(k)
+                    .map(|w| x.iter().zip(w).map(|(a, b)| a * b).sum::<f32>())
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn close_to_f32_product() {
+        // Odd sizes: rows not a multiple of a tile, outputs not of a panel, k not of 4.
+        let (m, n, k) = (37, 21, 50);
+        let x = pseudo(1, m * k, 4.0);
+        let w = pseudo(2, n * k, 0.2);
+        let q = QuantLinear::new(&w, n, k);
+        let got = q.forward_with(Int8Kernel::Portable, &x);
+        let want = reference(&x, &w, k);
+        let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
+        for (g, w) in got.iter().zip(&want) {
+            assert!((g - w).abs() < 0.03 * scale, "{g} vs {w}");
+        }
+    }
+
+    #[test]
+    fn every_kernel_gives_the_same_bits() {
+        // Extreme values on both sides: the sums that would saturate a careless AVX2 kernel.
+        let (m, n, k) = (45, 40, 388);
+        let mut x = pseudo(3, m * k, 10.0);
+        x[..k].iter_mut().for_each(|v| *v = 5.0);
+        let mut w = pseudo(4, n * k, 1.0);
+        w[..k].iter_mut().for_each(|v| *v = -1.0);
+        let q = QuantLinear::new(&w, n, k);
+        let portable = q.forward_with(Int8Kernel::Portable, &x);
+        let mut ran = vec![];
+        for kernel in [Int8Kernel::Avx2, Int8Kernel::Avx512Vnni] {
+            if kernel.available() {
+                assert_eq!(q.forward_with(kernel, &x), portable, "{}", kernel.name());
+                ran.push(kernel.name());
+            } else {
+                eprintln!("{} not on this CPU: not compared", kernel.name());
+            }
+        }
+        eprintln!("compared with the portable kernel: {ran:?}");
+    }
+
+    #[test]
+    fn zero_rows_and_zero_weights() {
+        let q = QuantLinear::new(&[0.0; 8], 2, 4);
+        assert_eq!(q.forward(&[1.0, -2.0, 3.0, 0.0]), vec![0.0, 0.0]);
+        assert!(q.forward(&[]).is_empty());
+        let q = QuantLinear::new(&[1.0, 0.0, 0.0, 0.0], 1, 4);
+        assert_eq!(q.forward(&[0.0; 4]), vec![0.0]);
+    }
+}
