@@ -279,11 +279,12 @@ fn quantize_row_impl(x: &[f32], q: &mut [u32], scale: &mut f32, zero_point: &mut
     let bytes: &mut [u8] = bytemuck::cast_slice_mut(q);
     for (q, v) in bytes.iter_mut().zip(x) {
         let v = (v * inv + zero).round_ties_even();
-        // Comparisons rather than `clamp` and through i32: both vectorise (`clamp` and a
-        // saturating f32 → u8 cast did not); the value is in 0..=255 either way.
+        // Comparisons rather than `clamp`, and the integer read off the bits of v + 2²³
+        // (whose low mantissa bits are v, a whole number in 0..=255) rather than an `as`
+        // cast: these vectorise, `clamp` and the saturating cast did not. NaN ends up 0.
         let v = if v > A_MAX { A_MAX } else { v };
         let v = if v > 0.0 { v } else { 0.0 };
-        *q = v as i32 as u8;
+        *q = (v + 8_388_608.0).to_bits() as u8;
     }
     (*scale, *zero_point) = (s, zero as i32);
 }
