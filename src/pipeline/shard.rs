@@ -139,10 +139,15 @@ pub fn merge(
             })
         })
         .collect();
-    // Matrix products follow the CPU (see model::kernel_report): shards on different CPU
-    // types may differ from one run in the last bits of an embedding, so say so.
+    // f32 matrix products follow the CPU (see model::kernel_report): shards on different CPU
+    // types may differ from one run in the last bits of an embedding, so say so. int8 ones
+    // are exact integer sums, the same bits on every CPU.
     let mut paths: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for s in &sharded.shards {
+        let models = s.classification["models"].as_array();
+        if models.is_some_and(|m| !m.is_empty() && m.iter().all(|m| m["precision"] == "int8")) {
+            continue;
+        }
         if let Some(g) = s.classification["encoder"]["kernels"]["gemm"].as_str() {
             paths.entry(g.to_string()).or_default().push(s.index);
         }

@@ -89,6 +89,22 @@ fn shards_merge_to_the_tables_of_one_run() {
         serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
     let warning = run["shards"]["warning"].as_str().unwrap_or_default();
     assert!(warning.contains("other-cpu: [2]"), "{run}");
+    // int8 products are exact: shards running int8 agree whatever their CPU.
+    for k in 1..=3 {
+        let record = out.join(format!("parts/shard={k}/_shard.json"));
+        let mut info: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
+        let models = info["classification"]["models"].as_array_mut().unwrap();
+        assert!(!models.is_empty(), "{info}");
+        models
+            .iter_mut()
+            .for_each(|m| m["precision"] = serde_json::json!("int8"));
+        std::fs::write(&record, serde_json::to_vec(&info).unwrap()).unwrap();
+    }
+    merge(&cfg, &out).unwrap();
+    let run: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert!(run["shards"]["warning"].is_null(), "{run}");
     // A names-only codebook: each shard fits the same zero-shot state from all inputs.
     let mut zs = cfg.clone();
     zs.classify.codebook = repo()
