@@ -44,12 +44,8 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
     dot / (na * nb)
 }
 
-#[test]
-#[cfg_attr(
-    not(palaute_test_model),
-    ignore = "needs the real model: set PALAUTE_TEST_MODEL_DIR (.ci/run does)"
-)]
-fn multilingual_e5_small_matches_transformers() {
+/// The real model's directory and its reference embeddings.
+fn model_and_references() -> (std::ffi::OsString, Vec<Reference>) {
     let model_dir = std::env::var_os("PALAUTE_TEST_MODEL_DIR")
         .filter(|v| !v.is_empty())
         .expect("PALAUTE_TEST_MODEL_DIR: the real model's directory");
@@ -62,6 +58,16 @@ fn multilingual_e5_small_matches_transformers() {
     );
     let refs = references(&reference);
     assert!(!refs.is_empty());
+    (model_dir, refs)
+}
+
+#[test]
+#[cfg_attr(
+    not(palaute_test_model),
+    ignore = "needs the real model: set PALAUTE_TEST_MODEL_DIR (.ci/run does)"
+)]
+fn multilingual_e5_small_matches_transformers() {
+    let (model_dir, refs) = model_and_references();
 
     let opts = EncoderConfig {
         model_id: Some("intfloat/multilingual-e5-small".into()),
@@ -107,13 +113,7 @@ fn multilingual_e5_small_matches_transformers() {
 )]
 fn multilingual_e5_small_int8_stays_close() {
     use palaute::model::{Int8Kernel, Precision, Simd};
-    let model_dir = std::env::var_os("PALAUTE_TEST_MODEL_DIR")
-        .filter(|v| !v.is_empty())
-        .expect("PALAUTE_TEST_MODEL_DIR: the real model's directory");
-    let refs = references(
-        &PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/models/multilingual-e5-small.reference.jsonl"),
-    );
+    let (model_dir, refs) = model_and_references();
     let opts = EncoderConfig {
         model_id: Some("intfloat/multilingual-e5-small".into()),
         precision: Precision::Int8,
