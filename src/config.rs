@@ -305,6 +305,14 @@ pub(crate) fn user_cache_dir() -> Option<PathBuf> {
         .map(|d| d.join("palaute"))
 }
 
+/// Folder `sub` of what palaute trains once and reuses (heads, adapted layers):
+/// `$PALAUTE_CACHE/sub`, else `sub` in the [`user_cache_dir`].
+pub(crate) fn trained_cache_dir(sub: &str) -> Option<PathBuf> {
+    env_path("PALAUTE_CACHE")
+        .or_else(user_cache_dir)
+        .map(|d| d.join(sub))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -36,9 +36,7 @@ pub struct AdaptSummary {
 /// Where adapted layers are cached: `$PALAUTE_CACHE/adapted`, else `adapted` in palaute's
 /// user cache.
 pub fn adapted_cache_dir() -> Option<PathBuf> {
-    crate::config::env_path("PALAUTE_CACHE")
-        .or_else(crate::config::user_cache_dir)
-        .map(|d| d.join("adapted"))
+    crate::config::trained_cache_dir("adapted")
 }
 
 /// Adapts `enc` when `cfg.adapt.enabled` (from [`adapted_cache_dir`] when the same base
@@ -78,24 +76,53 @@ pub fn adapt_encoder(
     // Runs started together (shards on one node, parallel tests) wait for the first one to
     // train instead of all training the same layers; without a lock each just trains.
     let _lock = path.as_deref().and_then(crate::util::lock_beside);
-    if let Some(p) = path.as_deref().filter(|p| p.is_file()) {
-        match enc.load_layers(p) {
-            Ok(()) => {
-                enc.interpolate_layers(&base, first, cfg.adapt.keep)?;
-                enc.set_adapted(&key);
-                return Ok(Some(AdaptSummary {
-                    key,
-                    layers,
-                    examples: examples.len(),
-                    cached: true,
-                    report: None,
-                }));
-            }
-            Err(e) => tracing::warn!("ignoring cached adapted layers {}: {e}", p.display()),
-        }
-    }
+    let cached =
+        path.as_deref()
+            .filter(|p| p.is_file())
+            .is_some_and(|p| match enc.load_layers(p) {
+                Ok(()) => true,
+                Err(e) => {
+                    tracing::warn!("ignoring cached adapted layers {}: {e}", p.display());
+                    false
+                }
+            });
+    let report = if cached {
+        None
+    } else {
+        Some(train_layers(
+            enc,
+            &tasks,
+            &examples,
+            cfg,
+            path.as_deref(),
+            first,
+            progress,
+        )?)
+    };
+    enc.interpolate_layers(&base, first, cfg.adapt.keep)?;
+    enc.set_adapted(&key);
+    Ok(Some(AdaptSummary {
+        key,
+        layers,
+        examples: examples.len(),
+        cached,
+        report,
+    }))
+}
+
+/// Fine-tunes the top layers from `first` on and caches them (unmixed) at `path`.
+fn train_layers(
+    enc: &mut TransformerEncoder,
+    tasks: &[AdaptTask],
+    examples: &[(String, Vec<Option<Vec<u32>>>)],
+    cfg: &ClassifyConfig,
+    path: Option<&std::path::Path>,
+    first: usize,
+    progress: crate::progress::Progress,
+) -> Result<crate::model::adapt::AdaptReport, ClassifyError> {
     tracing::info!(
-        "adapting the encoder's top {layers} layers to {} examples (once; cached)",
+        "adapting the encoder's top {} layers to {} examples (once; cached)",
+        enc.num_layers() - first,
         examples.len()
     );
     let tokenized = examples
@@ -108,26 +135,18 @@ pub fn adapt_encoder(
         })
         .collect::<Result<Vec<_>, crate::model::ModelError>>()?;
     let bar = progress.bar(0, "adapting");
-    let report = enc.adapt(&tokenized, &tasks, &cfg.adapt, &mut |done, total| {
+    let report = enc.adapt(&tokenized, tasks, &cfg.adapt, &mut |done, total| {
         bar.set_length(total as u64);
         bar.set_position(done as u64);
     })?;
     bar.finish_and_clear();
-    if let Some(p) = &path {
+    if let Some(p) = path {
         // A cache that cannot be written only costs time on the next run.
         if let Err(e) = enc.save_layers(p, first) {
             tracing::warn!("could not cache adapted layers: {e}");
         }
     }
-    enc.interpolate_layers(&base, first, cfg.adapt.keep)?;
-    enc.set_adapted(&key);
-    Ok(Some(AdaptSummary {
-        key,
-        layers,
-        examples: examples.len(),
-        cached: false,
-        report: Some(report),
-    }))
+    Ok(report)
 }
 
 /// The tasks and their rows: sentiment from the shipped sets, themes and stages from the

@@ -17,9 +17,7 @@ use crate::model::{Embeddings, ModelInfo, TextEncoder};
 /// Where heads trained from shipped data are cached: `$PALAUTE_CACHE/heads`, else `heads`
 /// in palaute's user cache.
 pub fn heads_cache_dir() -> Option<PathBuf> {
-    crate::config::env_path("PALAUTE_CACHE")
-        .or_else(crate::config::user_cache_dir)
-        .map(|d| d.join("heads"))
+    crate::config::trained_cache_dir("heads")
 }
 
 /// Bumped whenever training changes, so stale cached heads are not reused.

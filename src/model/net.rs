@@ -319,6 +319,9 @@ impl Transformer {
     /// Runs the layers' linear projections in int8 (`true`) or f32. The classifier head of a
     /// sequence-classification model stays f32: it is two small products per text.
     pub fn set_int8(&mut self, on: bool) -> Result<()> {
+        if self.is_int8() == on {
+            return Ok(());
+        }
         for l in &mut self.layers {
             for lin in [&mut l.qkv, &mut l.out, &mut l.up, &mut l.down] {
                 lin.quantize(on)?;
