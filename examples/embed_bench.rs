@@ -5,10 +5,13 @@
 //!
 //! Prints two throughputs: the pipeline as used (duplicates embedded once) and every distinct
 //! line computed (the like-for-like figure against sentence-transformers, which embeds every
-//! line), plus peak RSS and padding waste.
+//! line), plus peak RSS, padding waste and a digest of the embeddings (equal digests: the same
+//! bits, e.g. across thread counts or `PALAUTE_SIMD` levels).
 
 use std::path::PathBuf;
 use std::time::Instant;
+
+use sha2::{Digest, Sha256};
 
 use palaute::model::{
     EncoderConfig, InputKind, Int8Kernel, Precision, TextEncoder, TransformerEncoder,
@@ -63,18 +66,19 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let load_s = t.elapsed().as_secs_f64();
     enc.embed(&lines[..lines.len().min(64)], InputKind::Passage)?;
 
-    let best = |texts: &[&str]| -> Result<f64, Box<dyn std::error::Error>> {
+    let best = |texts: &[&str]| -> Result<(f64, Vec<f32>), Box<dyn std::error::Error>> {
         let mut best = f64::INFINITY;
+        let mut emb = Vec::new();
         for _ in 0..reps {
             let t = Instant::now();
-            enc.embed(texts, InputKind::Passage)?;
+            emb = enc.embed(texts, InputKind::Passage)?.data;
             best = best.min(t.elapsed().as_secs_f64());
         }
-        Ok(best)
+        Ok((best, emb))
     };
-    let all_s = best(&lines)?;
+    let (all_s, _) = best(&lines)?;
     let all_stats = enc.last_stats();
-    let distinct_s = best(&distinct)?;
+    let (distinct_s, emb) = best(&distinct)?;
     let stats = enc.last_stats();
 
     println!(
@@ -122,6 +126,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         stats.real_tokens,
         stats.windowed
     );
+    let digest = Sha256::digest(bytemuck::cast_slice::<f32, u8>(&emb));
+    let hex: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    println!("embeddings sha256: {hex}");
     if let Some(mb) = peak_rss_mb() {
         println!("peak RSS: {mb:.0} MB");
     }

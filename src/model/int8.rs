@@ -154,58 +154,63 @@ impl QuantLinear {
 
     /// `x · wᵀ` with a given kernel (which must be [`Int8Kernel::available`]).
     pub fn forward_with(&self, kernel: Int8Kernel, x: &[f32]) -> Vec<f32> {
-        assert!(kernel.available(), "{} kernel on this CPU", kernel.name());
-        let rows = x.len() / self.k;
-        let a = QuantRows::new(x, self.k, self.quads);
-        let mut out = vec![0f32; rows * self.n];
-        if rows == 0 {
-            return out;
-        }
-        out.par_chunks_mut(BLOCK_ROWS * self.n)
-            .enumerate()
-            .for_each(|(b, o)| self.block(kernel, &a, b * BLOCK_ROWS, o));
+        let mut out = vec![0f32; x.len() / self.k * self.n];
+        self.forward_into(kernel, x, &mut out, &mut QuantRows::default());
         out
     }
 
-    /// Rows `r0..` of the output (as many as `out` holds), panel by panel so a panel's
-    /// weights stay in L1 while every row tile of the block passes over them.
-    fn block(&self, kernel: Int8Kernel, a: &QuantRows, r0: usize, out: &mut [f32]) {
-        let rows = out.len() / self.n;
-        let mr = kernel.rows();
-        let mut acc = [[0i32; NR]; MR_MAX];
-        for (p, panel) in self.packed.chunks_exact(self.quads).enumerate() {
-            let c0 = p * NR;
-            let cols = NR.min(self.n - c0);
-            for t in (0..rows).step_by(mr) {
-                let a_tile = &a.q[(r0 + t) * self.quads..(r0 + t + mr) * self.quads];
-                micro(kernel, a_tile, self.quads, panel, &mut acc);
-                for (r, acc) in acc.iter().enumerate().take(mr.min(rows - t)) {
-                    let row = r0 + t + r;
-                    let (sa, za) = (a.scale[row], a.zero[row]);
-                    dequantise(
-                        &mut out[(t + r) * self.n + c0..][..cols],
-                        &acc[..cols],
-                        &self.col_sum[c0..c0 + cols],
-                        &self.scale[c0..c0 + cols],
-                        za,
-                        sa,
-                    );
-                }
+    /// `out = x · wᵀ` (`out` is written, never read), quantising `x` into `a`: both buffers
+    /// are the caller's, reused from layer to layer.
+    pub fn forward_into(&self, kernel: Int8Kernel, x: &[f32], out: &mut [f32], a: &mut QuantRows) {
+        assert!(kernel.available(), "{} kernel on this CPU", kernel.name());
+        let rows = x.len() / self.k;
+        assert_eq!(out.len(), rows * self.n, "output of {rows} x {}", self.n);
+        if rows == 0 {
+            return;
+        }
+        a.fill(x, self.k, self.quads);
+        let a = &*a;
+        out.par_chunks_mut(BLOCK_ROWS * self.n)
+            .enumerate()
+            .for_each(|(b, o)| block(self, kernel, a, b * BLOCK_ROWS, o));
+    }
+}
+
+simd_dispatch!(fn block(
+    lin: &QuantLinear, kernel: Int8Kernel, a: &QuantRows, r0: usize, out: &mut [f32],
+) => block_impl);
+
+/// Rows `r0..` of the output (as many as `out` holds), panel by panel so a panel's weights
+/// stay in L1 while every row tile of the block passes over them. Compiled per SIMD level as
+/// a whole, so the dequantisation of each 16-wide tile row is inlined and vectorised (called
+/// through the dispatch per tile row, it cost more than it computed).
+#[inline(always)]
+fn block_impl(lin: &QuantLinear, kernel: Int8Kernel, a: &QuantRows, r0: usize, out: &mut [f32]) {
+    let rows = out.len() / lin.n;
+    let mr = kernel.rows();
+    let mut acc = [[0i32; NR]; MR_MAX];
+    for (p, panel) in lin.packed.chunks_exact(lin.quads).enumerate() {
+        let c0 = p * NR;
+        let cols = NR.min(lin.n - c0);
+        for t in (0..rows).step_by(mr) {
+            let a_tile = &a.q[(r0 + t) * lin.quads..(r0 + t + mr) * lin.quads];
+            micro(kernel, a_tile, lin.quads, panel, &mut acc);
+            for (r, acc) in acc.iter().enumerate().take(mr.min(rows - t)) {
+                let row = r0 + t + r;
+                let out = &mut out[(t + r) * lin.n + c0..][..cols];
+                let (col_sum, scale) = (&lin.col_sum[c0..c0 + cols], &lin.scale[c0..c0 + cols]);
+                dequantise(out, &acc[..cols], col_sum, scale, a.zero[row], a.scale[row]);
             }
         }
     }
 }
-
-simd_dispatch!(fn dequantise(
-    out: &mut [f32], acc: &[i32], col_sum: &[i32], scale: &[f32], zero: i32, row_scale: f32,
-) => dequantise_impl);
 
 /// `out = (acc − zero · col_sum) · row_scale · scale`: the exact integer product of the
 /// unquantised values, back in f32. Wrapping arithmetic only to keep debug builds'
 /// overflow checks out of the loop: |acc| ≤ k·255·63 and |zero · col_sum| ≤ 255·k·63, far
 /// from i32's range for any layer width below 60 000.
 #[inline(always)]
-fn dequantise_impl(
+fn dequantise(
     out: &mut [f32],
     acc: &[i32],
     col_sum: &[i32],
@@ -219,29 +224,40 @@ fn dequantise_impl(
 }
 
 /// Activations quantised per row to `0..=255` with a zero point: `x ≈ scale · (q − zero)`.
-struct QuantRows {
+/// Kept between calls so that its buffers are allocated once per batch size, not per layer.
+#[derive(Default)]
+pub struct QuantRows {
     /// Four quantised values per `u32` (in memory order; the kernels broadcast the four bytes,
-    /// so their order is that of the inputs on any machine), rows
-    /// padded to a multiple of [`MR_MAX`] and to whole quads (padding is 0 and meets zero
-    /// weights, so it adds nothing).
+    /// so their order is that of the inputs on any machine), rows padded to a multiple of
+    /// [`MR_MAX`] and to whole quads.
     q: Vec<u32>,
     scale: Vec<f32>,
     zero: Vec<i32>,
 }
 
 impl QuantRows {
-    fn new(x: &[f32], k: usize, quads: usize) -> QuantRows {
+    /// Quantises the rows of `x` (`k` wide) into `quads` words each, rows padded to a multiple
+    /// of [`MR_MAX`] (the kernels' tiles read them).
+    fn fill(&mut self, x: &[f32], k: usize, quads: usize) {
         let rows = x.len() / k;
         let padded = rows.div_ceil(MR_MAX) * MR_MAX;
-        let mut q = vec![0u32; padded * quads];
-        let mut scale = vec![0f32; padded];
-        let mut zero = vec![0i32; padded];
-        q.par_chunks_mut(quads)
-            .zip(scale.par_iter_mut())
-            .zip(zero.par_iter_mut())
+        // Buffers only grow, and nothing is zeroed: the padding rows' products are computed by
+        // the tiles but never stored, and bytes past `k` in a row's last quad meet zero weights.
+        grow(&mut self.q, padded * quads);
+        grow(&mut self.scale, padded);
+        grow(&mut self.zero, padded);
+        self.q[..rows * quads]
+            .par_chunks_mut(quads)
+            .zip(self.scale[..rows].par_iter_mut())
+            .zip(self.zero[..rows].par_iter_mut())
             .zip(x.par_chunks(k))
             .for_each(|(((q, s), z), x)| quantize_row(x, q, s, z));
-        QuantRows { q, scale, zero }
+    }
+}
+
+fn grow<T: Clone + Default>(v: &mut Vec<T>, len: usize) {
+    if v.len() < len {
+        v.resize(len, T::default());
     }
 }
 

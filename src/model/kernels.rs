@@ -9,6 +9,9 @@ use rayon::prelude::*;
 
 use super::config::Activation;
 
+mod attention;
+pub use attention::packed_attention;
+
 /// Rows handed to one rayon task: enough work to amortise scheduling, few enough to balance.
 const ROWS_PER_TASK: usize = 16;
 
@@ -143,7 +146,7 @@ pub(super) use simd_dispatch;
 /// Sum with eight independent accumulators, so it vectorises (the order is fixed, so the
 /// result is deterministic).
 #[inline(always)]
-fn sum_lanes(x: &[f32]) -> f32 {
+pub(super) fn sum_lanes(x: &[f32]) -> f32 {
     let mut acc = [0f32; 8];
     let chunks = x.chunks_exact(8);
     let tail = chunks.remainder();
@@ -159,22 +162,22 @@ fn sum_lanes(x: &[f32]) -> f32 {
     s
 }
 
-/// `out[t] = LayerNorm(x[t] + bias + residual[t]) * gamma + beta`, row by row.
+/// `out[t] = LayerNorm(x[t] + bias + residual[t]) * gamma + beta`, row by row. `out` is
+/// written, never read: the caller's reused buffer needs no zeroing.
 pub fn bias_residual_layer_norm(
+    out: &mut [f32],
     x: &[f32],
     bias: &[f32],
     residual: &[f32],
     gamma: &[f32],
     beta: &[f32],
     eps: f32,
-) -> Vec<f32> {
+) {
     let h = gamma.len();
-    let mut out = vec![0f32; x.len()];
     out.par_chunks_mut(h * ROWS_PER_TASK)
         .zip(x.par_chunks(h * ROWS_PER_TASK))
         .zip(residual.par_chunks(h * ROWS_PER_TASK))
         .for_each(|((o, x), r)| add_norm_rows(o, x, bias, r, gamma, beta, eps));
-    out
 }
 
 simd_dispatch!(fn add_norm_rows(
@@ -229,9 +232,11 @@ fn layer_norm_row(row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
     }
 }
 
-/// Token + position (+ token type) embeddings followed by layer norm.
+/// Token + position (+ token type) embeddings followed by layer norm, into `out`
+/// (`ids.len()` rows).
 #[allow(clippy::too_many_arguments)]
 pub fn embed(
+    out: &mut [f32],
     ids: &[u32],
     positions: &[u32],
     word: &[f32],
@@ -240,9 +245,8 @@ pub fn embed(
     gamma: &[f32],
     beta: &[f32],
     eps: f32,
-) -> Vec<f32> {
+) {
     let h = gamma.len();
-    let mut out = vec![0f32; ids.len() * h];
     out.par_chunks_mut(h)
         .zip(ids.par_iter().zip(positions.par_iter()))
         .for_each(|(o, (&id, &p))| {
@@ -258,62 +262,49 @@ pub fn embed(
             }
             layer_norm_row(o, gamma, beta, eps);
         });
-    out
 }
 
-/// `act(x + bias)` over rows of width `bias.len()`.
-pub fn bias_activation(x: &[f32], bias: &[f32], act: Activation) -> Vec<f32> {
+/// `x = act(x + bias)` in place over rows of width `bias.len()` (in place: the feed-forward
+/// block's widest buffer is not doubled).
+pub fn bias_activation(x: &mut [f32], bias: &[f32], act: Activation) {
     let n = bias.len();
-    let mut out = vec![0f32; x.len()];
-    out.par_chunks_mut(n * ROWS_PER_TASK)
-        .zip(x.par_chunks(n * ROWS_PER_TASK))
-        .for_each(|(o, x)| match act {
-            Activation::GeluErf => gelu_erf_rows(o, x, bias),
-            Activation::GeluTanh => gelu_tanh_rows(o, x, bias),
-            Activation::Relu => relu_rows(o, x, bias),
-        });
-    out
+    x.par_chunks_mut(n * ROWS_PER_TASK).for_each(|x| match act {
+        Activation::GeluErf => gelu_erf_rows(x, bias),
+        Activation::GeluTanh => gelu_tanh_rows(x, bias),
+        Activation::Relu => relu_rows(x, bias),
+    });
 }
 
-simd_dispatch!(fn gelu_erf_rows(o: &mut [f32], x: &[f32], bias: &[f32]) => gelu_erf_rows_impl);
-simd_dispatch!(fn gelu_tanh_rows(o: &mut [f32], x: &[f32], bias: &[f32]) => gelu_tanh_rows_impl);
-simd_dispatch!(fn relu_rows(o: &mut [f32], x: &[f32], bias: &[f32]) => relu_rows_impl);
+simd_dispatch!(fn gelu_erf_rows(x: &mut [f32], bias: &[f32]) => gelu_erf_rows_impl);
+simd_dispatch!(fn gelu_tanh_rows(x: &mut [f32], bias: &[f32]) => gelu_tanh_rows_impl);
+simd_dispatch!(fn relu_rows(x: &mut [f32], bias: &[f32]) => relu_rows_impl);
 
 #[inline(always)]
-fn gelu_erf_rows_impl(o: &mut [f32], x: &[f32], bias: &[f32]) {
-    for (o, x) in o
-        .chunks_exact_mut(bias.len())
-        .zip(x.chunks_exact(bias.len()))
-    {
-        for ((o, x), b) in o.iter_mut().zip(x).zip(bias) {
-            let v = x + b;
-            *o = 0.5 * v * (1.0 + erf(v * std::f32::consts::FRAC_1_SQRT_2));
+fn gelu_erf_rows_impl(x: &mut [f32], bias: &[f32]) {
+    for x in x.chunks_exact_mut(bias.len()) {
+        for (x, b) in x.iter_mut().zip(bias) {
+            let v = *x + b;
+            *x = 0.5 * v * (1.0 + erf(v * std::f32::consts::FRAC_1_SQRT_2));
         }
     }
 }
 
 #[inline(always)]
-fn gelu_tanh_rows_impl(o: &mut [f32], x: &[f32], bias: &[f32]) {
-    for (o, x) in o
-        .chunks_exact_mut(bias.len())
-        .zip(x.chunks_exact(bias.len()))
-    {
-        for ((o, x), b) in o.iter_mut().zip(x).zip(bias) {
-            let v = x + b;
+fn gelu_tanh_rows_impl(x: &mut [f32], bias: &[f32]) {
+    for x in x.chunks_exact_mut(bias.len()) {
+        for (x, b) in x.iter_mut().zip(bias) {
+            let v = *x + b;
             let inner = 0.797_884_6 * (v + 0.044_715 * v * v * v);
-            *o = 0.5 * v * (1.0 + inner.tanh());
+            *x = 0.5 * v * (1.0 + inner.tanh());
         }
     }
 }
 
 #[inline(always)]
-fn relu_rows_impl(o: &mut [f32], x: &[f32], bias: &[f32]) {
-    for (o, x) in o
-        .chunks_exact_mut(bias.len())
-        .zip(x.chunks_exact(bias.len()))
-    {
-        for ((o, x), b) in o.iter_mut().zip(x).zip(bias) {
-            *o = (x + b).max(0.0);
+fn relu_rows_impl(x: &mut [f32], bias: &[f32]) {
+    for x in x.chunks_exact_mut(bias.len()) {
+        for (x, b) in x.iter_mut().zip(bias) {
+            *x = (*x + b).max(0.0);
         }
     }
 }
@@ -364,138 +355,6 @@ pub fn exp_neg(x: f32) -> f32 {
     p * scale
 }
 
-/// Multi-head self-attention over packed sequences.
-///
-/// `qkv` holds, per token, the un-biased query, key and value projections side by side
-/// (`3 * hidden` wide); `offsets[s]..offsets[s + 1]` are the rows of sequence `s`. Returns the
-/// attention output (`hidden` wide, heads concatenated). Sequences only attend to themselves,
-/// which is exactly what a padded batch with an attention mask computes, minus the padding.
-pub fn packed_attention(
-    qkv: &[f32],
-    bias: &[f32],
-    offsets: &[usize],
-    heads: usize,
-    hidden: usize,
-) -> Vec<f32> {
-    let total = offsets.last().copied().unwrap_or(0);
-    let mut out = vec![0f32; total * hidden];
-    let mut slices = Vec::with_capacity(offsets.len().saturating_sub(1));
-    let mut rest = out.as_mut_slice();
-    for w in offsets.windows(2) {
-        let (head, tail) = rest.split_at_mut((w[1] - w[0]) * hidden);
-        slices.push((w[0], head));
-        rest = tail;
-    }
-    slices.into_par_iter().for_each(|(start, o)| {
-        let len = o.len() / hidden;
-        attend_one(
-            &qkv[start * 3 * hidden..][..len * 3 * hidden],
-            bias,
-            heads,
-            o,
-        );
-    });
-    out
-}
-
-simd_dispatch!(fn attend_one(qkv: &[f32], bias: &[f32], heads: usize, out: &mut [f32]) => attend_one_impl);
-
-/// Key/score rows are padded to a multiple of this many lanes (one AVX-512 register), so the
-/// inner loops have no scalar tails: at typical lengths of 20-40 tokens the tails would cost
-/// more than the vector part.
-const LANES: usize = 16;
-
-#[inline(always)]
-fn attend_one_impl(qkv: &[f32], bias: &[f32], heads: usize, out: &mut [f32]) {
-    let hidden = bias.len() / 3;
-    let len = out.len() / hidden;
-    let dh = hidden / heads;
-    let padded = len.div_ceil(LANES) * LANES;
-    let scale = 1.0 / (dh as f32).sqrt();
-    // Queries and values head-major (heads, len, dh); keys transposed per head
-    // (heads, dh, padded) so that one query against all keys is `dh` contiguous axpys, which
-    // vectorise, rather than `len` horizontal dot products, which do not.
-    let mut q = vec![0f32; len * hidden];
-    let mut kt = vec![0f32; padded * hidden];
-    let mut v = vec![0f32; len * hidden];
-    for t in 0..len {
-        let row = &qkv[t * 3 * hidden..][..3 * hidden];
-        for h in 0..heads {
-            let c0 = h * dh;
-            let dst = (h * len + t) * dh;
-            for (d, (qd, vd)) in q[dst..dst + dh]
-                .iter_mut()
-                .zip(v[dst..dst + dh].iter_mut())
-                .enumerate()
-            {
-                let c = c0 + d;
-                *qd = (row[c] + bias[c]) * scale;
-                *vd = row[2 * hidden + c] + bias[2 * hidden + c];
-                kt[(h * dh + d) * padded + t] = row[hidden + c] + bias[hidden + c];
-            }
-        }
-    }
-    let mut scores = vec![0f32; padded];
-    let mut acc = vec![0f32; dh];
-    for h in 0..heads {
-        let kh = &kt[h * dh * padded..][..dh * padded];
-        let vh = &v[h * len * dh..][..len * dh];
-        for i in 0..len {
-            let qi = &q[(h * len + i) * dh..][..dh];
-            // A fixed-size local accumulator stays in one vector register; accumulating into
-            // `scores` directly made LLVM fall back to scalar code (it cannot rule out
-            // aliasing between the buffers).
-            for (blk, out) in scores.chunks_exact_mut(LANES).enumerate() {
-                let mut s = [0f32; LANES];
-                for (d, qd) in qi.iter().enumerate() {
-                    let k = &kh[d * padded + blk * LANES..][..LANES];
-                    for l in 0..LANES {
-                        s[l] += qd * k[l];
-                    }
-                }
-                out.copy_from_slice(&s);
-            }
-            let mut max = f32::NEG_INFINITY;
-            for &x in &scores[..len] {
-                max = if x > max { x } else { max };
-            }
-            for s in scores.chunks_exact_mut(LANES) {
-                for x in s.iter_mut() {
-                    *x = exp_neg(*x - max);
-                }
-            }
-            // Padding keys must get no weight.
-            scores[len..].iter_mut().for_each(|s| *s = 0.0);
-            let inv = 1.0 / sum_lanes(&scores);
-            let o = &mut out[i * hidden + h * dh..][..dh];
-            if dh.is_multiple_of(LANES) {
-                for (c, o) in o.chunks_exact_mut(LANES).enumerate() {
-                    let mut a = [0f32; LANES];
-                    for (j, p) in scores[..len].iter().enumerate() {
-                        let vj = &vh[j * dh + c * LANES..][..LANES];
-                        for l in 0..LANES {
-                            a[l] += p * vj[l];
-                        }
-                    }
-                    for l in 0..LANES {
-                        o[l] = a[l] * inv;
-                    }
-                }
-            } else {
-                acc.iter_mut().for_each(|a| *a = 0.0);
-                for (p, vj) in scores.iter().zip(vh.chunks_exact(dh)) {
-                    for (a, b) in acc.iter_mut().zip(vj) {
-                        *a += p * b;
-                    }
-                }
-                for (o, a) in o.iter_mut().zip(&acc) {
-                    *o = a * inv;
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -538,20 +397,5 @@ mod tests {
         }
         assert!(worst < 1e-6, "max relative exp error {worst}");
         assert!(exp_neg(-1000.0) < 1e-37);
-    }
-
-    #[test]
-    fn attention_ignores_other_sequences() {
-        let hidden = 4;
-        let heads = 2;
-        let qkv: Vec<f32> = (0..5 * 3 * hidden)
-            .map(|i| (i as f32 * 0.37).sin())
-            .collect();
-        let bias = vec![0.1f32; 3 * hidden];
-        let both = packed_attention(&qkv, &bias, &[0, 2, 5], heads, hidden);
-        let first = packed_attention(&qkv[..2 * 3 * hidden], &bias, &[0, 2], heads, hidden);
-        let second = packed_attention(&qkv[2 * 3 * hidden..], &bias, &[0, 3], heads, hidden);
-        assert_eq!(&both[..2 * hidden], first.as_slice());
-        assert_eq!(&both[2 * hidden..], second.as_slice());
     }
 }

@@ -9,9 +9,9 @@ use candle_core::{Device, Storage, Tensor};
 use super::config::{Family, HeadKind, HfConfig};
 use super::error::{ModelError, Result};
 use super::int8::QuantLinear;
-use super::kernels;
 use super::weights::SafeTensors;
 
+mod forward;
 mod params;
 pub use params::LayerParams;
 
@@ -100,6 +100,8 @@ pub struct Transformer {
     layers: Vec<Layer>,
     head: Option<ClassifierHead>,
     eps: f32,
+    /// Buffers of the forward pass, kept between batches ([`forward::Scratch`]).
+    scratch: std::sync::Mutex<forward::Scratch>,
 }
 
 /// Weight-name conventions of one architecture family.
@@ -299,6 +301,7 @@ impl Transformer {
             layers,
             head,
             cfg,
+            scratch: Default::default(),
         })
     }
 
@@ -365,68 +368,13 @@ impl Transformer {
             positions.extend((0..s.len() as u32).map(|p| p + offset));
             offsets.push(ids.len());
         }
-        let total = ids.len();
-        let h = self.hidden;
-        if total == 0 {
+        if ids.is_empty() {
             return Ok((Vec::new(), offsets));
         }
-        let x = kernels::embed(
-            &ids,
-            &positions,
-            &self.word,
-            &self.pos,
-            self.token_type.as_deref(),
-            &self.emb_norm.gamma,
-            &self.emb_norm.beta,
-            self.eps,
-        );
-        let mut x = Tensor::from_vec(x, (total, h), &Device::Cpu)?;
-        for layer in &self.layers[..stop.min(self.layers.len())] {
-            x = self.layer(layer, &x, &offsets)?;
-        }
-        let out = with_slice(&x, |s| s.to_vec())?;
+        let out = forward::with_scratch(&self.scratch, |s| {
+            self.run_layers(s, &ids, &positions, &offsets, stop)
+        })?;
         Ok((out, offsets))
-    }
-
-    fn layer(&self, l: &Layer, x: &Tensor, offsets: &[usize]) -> Result<Tensor> {
-        let (total, h) = x.dims2()?;
-        let heads = self.cfg.num_heads;
-        let qkv = l.qkv.matmul(x)?;
-        let ctx = with_slice(&qkv, |s| {
-            kernels::packed_attention(s, &l.qkv.b, offsets, heads, h)
-        })?;
-        drop(qkv);
-        let ctx = Tensor::from_vec(ctx, (total, h), &Device::Cpu)?;
-        let attn = l.out.matmul(&ctx)?;
-        let h1 = with_slice2(&attn, x, |a, r| {
-            kernels::bias_residual_layer_norm(
-                a,
-                &l.out.b,
-                r,
-                &l.norm1.gamma,
-                &l.norm1.beta,
-                self.eps,
-            )
-        })?;
-        let h1 = Tensor::from_vec(h1, (total, h), &Device::Cpu)?;
-        let up = l.up.matmul(&h1)?;
-        let act = with_slice(&up, |s| {
-            kernels::bias_activation(s, &l.up.b, self.cfg.activation)
-        })?;
-        drop(up);
-        let act = Tensor::from_vec(act, (total, self.cfg.intermediate_size), &Device::Cpu)?;
-        let down = l.down.matmul(&act)?;
-        let out = with_slice2(&down, &h1, |a, r| {
-            kernels::bias_residual_layer_norm(
-                a,
-                &l.down.b,
-                r,
-                &l.norm2.gamma,
-                &l.norm2.beta,
-                self.eps,
-            )
-        })?;
-        Ok(Tensor::from_vec(out, (total, h), &Device::Cpu)?)
     }
 
     /// Number of attention heads and the activation of the feed-forward block: what a
@@ -483,10 +431,6 @@ fn with_slice<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
         .contiguous_offsets()
         .ok_or_else(|| ModelError::Config("internal: non-contiguous activation".into()))?;
     Ok(f(&data[start..end]))
-}
-
-fn with_slice2<R>(a: &Tensor, b: &Tensor, f: impl FnOnce(&[f32], &[f32]) -> R) -> Result<R> {
-    with_slice(a, |a| with_slice(b, |b| f(a, b)))?
 }
 
 impl std::fmt::Debug for Transformer {

@@ -490,3 +490,26 @@ fn int8_precision_is_close_batch_independent_and_reversible() {
         }
     }
 }
+
+#[test]
+fn reused_buffers_leave_no_trace() {
+    // The forward pass keeps its buffers from batch to batch and writes them without zeroing:
+    // a short text after a long batch must give the bits a fresh encoder gives.
+    let long = long_text();
+    for precision in [Precision::F32, Precision::Int8] {
+        let dir = build(&TinySpec::new(TinyArch::Bert));
+        let opts = EncoderConfig {
+            precision,
+            ..EncoderConfig::default()
+        };
+        let used = load(&dir, &opts);
+        let mut big: Vec<&str> = TEXTS.to_vec();
+        big.push(&long);
+        used.embed(&big, InputKind::Passage).unwrap();
+        let after = used.embed(&["ok"], InputKind::Passage).unwrap();
+        let fresh = load(&dir, &opts)
+            .embed(&["ok"], InputKind::Passage)
+            .unwrap();
+        assert_eq!(after.row(0), fresh.row(0), "{precision:?}");
+    }
+}

@@ -1,0 +1,154 @@
+//! The encoder's forward pass over reused buffers.
+//!
+//! A layer makes seven intermediate arrays (up to tokens × 1536 floats); allocating them fresh
+//! per layer meant a serial `memset` or fresh pages for each (the kernels overwrite them
+//! anyway), which on two cores showed up as a few percent of a run. [`Scratch`] keeps them
+//! from layer to layer and batch to batch; every kernel writes its whole output before
+//! anything reads it, so nothing is zeroed.
+
+use std::sync::Mutex;
+
+use gemm::{gemm, Parallelism};
+
+use super::{with_slice, Layer, Linear, Transformer};
+use crate::model::error::Result;
+use crate::model::int8::{Int8Kernel, QuantRows};
+use crate::model::kernels;
+
+/// Buffers of one forward pass, grown to the largest batch seen and never shrunk.
+#[derive(Default)]
+pub(super) struct Scratch {
+    /// Hidden states entering (and leaving) a layer.
+    x: Vec<f32>,
+    qkv: Vec<f32>,
+    ctx: Vec<f32>,
+    /// Output of the attention and feed-forward down projections, before bias + residual.
+    proj: Vec<f32>,
+    /// Hidden states between the attention and feed-forward blocks.
+    h1: Vec<f32>,
+    /// The feed-forward block's wide activations (activated in place).
+    ffn: Vec<f32>,
+    quant: QuantRows,
+}
+
+/// `v[..len]`, growing `v` if it is shorter (only growth zero-fills).
+fn sized(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if v.len() < len {
+        v.resize(len, 0.0);
+    }
+    &mut v[..len]
+}
+
+/// The transformer's scratch, or a fresh one when another pass holds it (a rayon worker
+/// waiting inside one pass may pick up another caller's pass: blocking there would deadlock).
+pub(super) fn with_scratch<R>(shared: &Mutex<Scratch>, f: impl FnOnce(&mut Scratch) -> R) -> R {
+    match shared.try_lock() {
+        Ok(mut s) => f(&mut s),
+        Err(std::sync::TryLockError::Poisoned(p)) => f(&mut p.into_inner()),
+        Err(std::sync::TryLockError::WouldBlock) => f(&mut Scratch::default()),
+    }
+}
+
+impl Linear {
+    /// `out = x · wᵀ` (no bias: the next kernel fuses it), `x` of `rows × in`.
+    fn matmul_into(&self, x: &[f32], out: &mut [f32], quant: &mut QuantRows) -> Result<()> {
+        match &self.q {
+            Some(q) => q.forward_into(Int8Kernel::active(), x, out, quant),
+            None => with_slice(&self.w, |w| gemm_f32(x, w, out, self.b.len()))?,
+        }
+        Ok(())
+    }
+}
+
+/// `out = x · wᵀ` with `w` stored `(n, k)` row-major, by the `gemm` crate as candle calls it
+/// (same blocking, same bits), but into a buffer we keep.
+fn gemm_f32(x: &[f32], w: &[f32], out: &mut [f32], n: usize) {
+    let k = w.len() / n;
+    let m = x.len() / k;
+    assert!(x.len() == m * k && w.len() == n * k && out.len() == m * n);
+    let threads = rayon::current_num_threads();
+    let par = if threads > 1 {
+        Parallelism::Rayon(threads)
+    } else {
+        Parallelism::None
+    };
+    // SAFETY: the strides describe `x` as m × k and `w` as the k × n matrix wᵀ, and `out` as
+    // m × n, all row-major within the lengths asserted above.
+    unsafe {
+        gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            x.as_ptr(),
+            1,
+            k as isize,
+            w.as_ptr(),
+            k as isize,
+            1,
+            0.0,
+            1.0,
+            false,
+            false,
+            false,
+            par,
+        )
+    }
+}
+
+impl Transformer {
+    /// Embeddings and layers `..stop` of packed sequences (`ids`, `positions`, `offsets` as
+    /// in `forward_until`): the hidden states, `total × hidden`.
+    pub(super) fn run_layers(
+        &self,
+        s: &mut Scratch,
+        ids: &[u32],
+        positions: &[u32],
+        offsets: &[usize],
+        stop: usize,
+    ) -> Result<Vec<f32>> {
+        let total = ids.len();
+        let x = sized(&mut s.x, total * self.hidden);
+        kernels::embed(
+            x,
+            ids,
+            positions,
+            &self.word,
+            &self.pos,
+            self.token_type.as_deref(),
+            &self.emb_norm.gamma,
+            &self.emb_norm.beta,
+            self.eps,
+        );
+        for layer in &self.layers[..stop.min(self.layers.len())] {
+            self.layer(layer, s, total, offsets)?;
+        }
+        Ok(s.x[..total * self.hidden].to_vec())
+    }
+
+    /// One layer, from `s.x` back into `s.x`.
+    fn layer(&self, l: &Layer, s: &mut Scratch, total: usize, offsets: &[usize]) -> Result<()> {
+        let h = self.hidden;
+        let x = &s.x[..total * h];
+        let qkv = sized(&mut s.qkv, total * 3 * h);
+        l.qkv.matmul_into(x, qkv, &mut s.quant)?;
+        let ctx = sized(&mut s.ctx, total * h);
+        kernels::packed_attention(ctx, qkv, &l.qkv.b, offsets, self.cfg.num_heads, h);
+        let proj = sized(&mut s.proj, total * h);
+        l.out.matmul_into(ctx, proj, &mut s.quant)?;
+        let h1 = sized(&mut s.h1, total * h);
+        let (n1, eps) = (&l.norm1, self.eps);
+        kernels::bias_residual_layer_norm(h1, proj, &l.out.b, x, &n1.gamma, &n1.beta, eps);
+        let ffn = sized(&mut s.ffn, total * self.cfg.intermediate_size);
+        l.up.matmul_into(h1, ffn, &mut s.quant)?;
+        // Not fused into the int8 product's tiles: measured, that was 4 % slower.
+        kernels::bias_activation(ffn, &l.up.b, self.cfg.activation);
+        l.down.matmul_into(ffn, proj, &mut s.quant)?;
+        let (n2, x) = (&l.norm2, &mut s.x[..total * h]);
+        kernels::bias_residual_layer_norm(x, proj, &l.down.b, h1, &n2.gamma, &n2.beta, eps);
+        Ok(())
+    }
+}
