@@ -9,45 +9,36 @@ use crate::model::error::{ModelError, Result};
 impl Transformer {
     /// Parameters of layer `l` as plain arrays, in [`LayerParams::NAMES`] order.
     pub fn layer_params(&self, l: usize) -> Result<LayerParams> {
-        let layer = &self.layers[l];
-        let w = |lin: &Linear| with_slice(&lin.w, <[f32]>::to_vec);
-        let data = vec![
-            w(&layer.qkv)?,
-            layer.qkv.b.clone(),
-            w(&layer.out)?,
-            layer.out.b.clone(),
-            layer.norm1.gamma.clone(),
-            layer.norm1.beta.clone(),
-            w(&layer.up)?,
-            layer.up.b.clone(),
-            w(&layer.down)?,
-            layer.down.b.clone(),
-            layer.norm2.gamma.clone(),
-            layer.norm2.beta.clone(),
-        ];
-        Ok(LayerParams(
-            data.into_iter().zip(self.layer_shapes(l)).collect(),
-        ))
+        let parts = self
+            .layer_parts(l)
+            .into_iter()
+            .map(|p| Ok((p.data()?, p.shape())));
+        Ok(LayerParams(parts.collect::<Result<_>>()?))
     }
 
     /// Shapes of layer `l`'s parameters, in [`LayerParams::NAMES`] order (without copying them).
     fn layer_shapes(&self, l: usize) -> Vec<Vec<usize>> {
-        let layer = &self.layers[l];
-        let w = |lin: &Linear| lin.w.dims().to_vec();
-        let v = |x: &[f32]| vec![x.len()];
-        vec![
-            w(&layer.qkv),
-            v(&layer.qkv.b),
-            w(&layer.out),
-            v(&layer.out.b),
-            v(&layer.norm1.gamma),
-            v(&layer.norm1.beta),
-            w(&layer.up),
-            v(&layer.up.b),
-            w(&layer.down),
-            v(&layer.down.b),
-            v(&layer.norm2.gamma),
-            v(&layer.norm2.beta),
+        self.layer_parts(l).iter().map(Part::shape).collect()
+    }
+
+    /// Layer `l`'s parameters, borrowed, in [`LayerParams::NAMES`] order: the one list both
+    /// of the above read.
+    fn layer_parts(&self, l: usize) -> [Part<'_>; 12] {
+        use Part::{Vector as V, Weight as W};
+        let y = &self.layers[l];
+        [
+            W(&y.qkv),
+            V(&y.qkv.b),
+            W(&y.out),
+            V(&y.out.b),
+            V(&y.norm1.gamma),
+            V(&y.norm1.beta),
+            W(&y.up),
+            V(&y.up.b),
+            W(&y.down),
+            V(&y.down.b),
+            V(&y.norm2.gamma),
+            V(&y.norm2.beta),
         ]
     }
 
@@ -97,6 +88,28 @@ impl Transformer {
             beta: next(),
         };
         Ok(())
+    }
+}
+
+/// A parameter of a layer: a linear layer's weight (a tensor) or a vector.
+enum Part<'a> {
+    Weight(&'a Linear),
+    Vector(&'a [f32]),
+}
+
+impl Part<'_> {
+    fn shape(&self) -> Vec<usize> {
+        match self {
+            Part::Weight(lin) => lin.w.dims().to_vec(),
+            Part::Vector(v) => vec![v.len()],
+        }
+    }
+
+    fn data(&self) -> Result<Vec<f32>> {
+        match self {
+            Part::Weight(lin) => with_slice(&lin.w, <[f32]>::to_vec),
+            Part::Vector(v) => Ok(v.to_vec()),
+        }
     }
 }
 
