@@ -182,8 +182,8 @@ simd_dispatch!(fn block(
 
 /// Rows `r0..` of the output (as many as `out` holds), panel by panel so a panel's weights
 /// stay in L1 while every row tile of the block passes over them. Compiled per SIMD level as
-/// a whole, so the dequantisation of each 16-wide tile row is inlined and vectorised (called
-/// through the dispatch per tile row, it cost more than it computed).
+/// a whole, so the dequantisation of each 16-wide tile row is inlined and vectorised rather
+/// than reached through the dispatch for every 16 values (2–3 % of int8 time, measured).
 #[inline(always)]
 fn block_impl(lin: &QuantLinear, kernel: Int8Kernel, a: &QuantRows, r0: usize, out: &mut [f32]) {
     let rows = out.len() / lin.n;

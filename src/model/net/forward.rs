@@ -2,9 +2,9 @@
 //!
 //! A layer makes seven intermediate arrays (up to tokens × 1536 floats); allocating them fresh
 //! per layer meant a serial `memset` or fresh pages for each (the kernels overwrite them
-//! anyway), which on two cores showed up as a few percent of a run. [`Scratch`] keeps them
-//! from layer to layer and batch to batch; every kernel writes its whole output before
-//! anything reads it, so nothing is zeroed.
+//! anyway), which on two cores was 14 % of the f32 encoder's time and 27 % of int8's (README,
+//! Performance). [`Scratch`] keeps them from layer to layer and batch to batch; every kernel
+//! writes its whole output before anything reads it, so nothing is zeroed.
 
 use std::sync::Mutex;
 
