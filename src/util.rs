@@ -142,3 +142,11 @@ pub fn catch_quietly<T>(f: impl FnOnce() -> T) -> Result<T, String> {
         .flatten();
     result.map_err(|_| message.unwrap_or_else(|| "panic".into()))
 }
+
+/// Lengthens `v` to `len` with default values if it is shorter; never shortens it. For
+/// working buffers kept between calls, so that only growth pays for initialising memory.
+pub fn grow<T: Clone + Default>(v: &mut Vec<T>, len: usize) {
+    if v.len() < len {
+        v.resize(len, T::default());
+    }
+}

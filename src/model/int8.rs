@@ -17,6 +17,7 @@
 use rayon::prelude::*;
 
 use super::kernels::{simd_dispatch, Simd};
+use crate::util::grow;
 
 /// Output channels per packed panel (one 512-bit register of i32 sums).
 const NR: usize = 16;
@@ -143,16 +144,14 @@ impl QuantLinear {
         }
     }
 
-    pub fn out_features(&self) -> usize {
-        self.n
-    }
-
     /// `x · wᵀ` for `x` of `rows × k`, with the kernel this CPU runs.
+    #[cfg(test)]
     pub fn forward(&self, x: &[f32]) -> Vec<f32> {
         self.forward_with(Int8Kernel::active(), x)
     }
 
     /// `x · wᵀ` with a given kernel (which must be [`Int8Kernel::available`]).
+    #[cfg(test)]
     pub fn forward_with(&self, kernel: Int8Kernel, x: &[f32]) -> Vec<f32> {
         let mut out = vec![0f32; x.len() / self.k * self.n];
         self.forward_into(kernel, x, &mut out, &mut QuantRows::default());
@@ -255,12 +254,6 @@ impl QuantRows {
     }
 }
 
-fn grow<T: Clone + Default>(v: &mut Vec<T>, len: usize) {
-    if v.len() < len {
-        v.resize(len, T::default());
-    }
-}
-
 /// Smallest and largest value of `x` and 0, eight lanes at a time (a plain fold over
 /// `f32::min` does not vectorise).
 #[inline(always)]
@@ -317,7 +310,7 @@ fn micro(
     assert!(a.len() >= kernel.rows() * quads && panel.len() == quads);
     match kernel {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `forward_with` checked that the CPU has AVX2; the slices are as long as
+        // SAFETY: `forward_into` checked that the CPU has AVX2; the slices are as long as
         // the kernel reads (asserted above).
         Int8Kernel::Avx2 => unsafe { x86::micro_avx2(a, quads, panel, acc) },
         #[cfg(target_arch = "x86_64")]

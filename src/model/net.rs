@@ -33,17 +33,6 @@ impl Linear {
         })
     }
 
-    fn matmul(&self, x: &Tensor) -> Result<Tensor> {
-        match &self.q {
-            Some(q) => {
-                let y = with_slice(x, |s| q.forward(s))?;
-                let rows = y.len() / q.out_features();
-                Ok(Tensor::from_vec(y, (rows, q.out_features()), &Device::Cpu)?)
-            }
-            None => Ok(x.matmul(&self.w.t()?)?),
-        }
-    }
-
     fn quantize(&mut self, on: bool) -> Result<()> {
         self.q = match on {
             true => {
@@ -392,10 +381,7 @@ impl Transformer {
                 id: String::new(),
                 architecture: self.cfg.architecture.clone(),
             })?;
-        let n = cls.len() / self.hidden;
-        let x = Tensor::from_vec(cls, (n, self.hidden), &Device::Cpu)?;
-        let pre = head.pre.matmul(&x)?;
-        let mut pre = with_slice(&pre, |s| s.to_vec())?;
+        let mut pre = head.pre.apply(&cls)?;
         for row in pre.chunks_exact_mut(self.hidden) {
             for (v, b) in row.iter_mut().zip(&head.pre.b) {
                 let z = *v + b;
@@ -405,9 +391,7 @@ impl Transformer {
                 };
             }
         }
-        let pre = Tensor::from_vec(pre, (n, self.hidden), &Device::Cpu)?;
-        let logits = head.out.matmul(&pre)?;
-        let mut logits = with_slice(&logits, |s| s.to_vec())?;
+        let mut logits = head.out.apply(&pre)?;
         let k = head.out.b.len();
         for row in logits.chunks_exact_mut(k) {
             for (v, b) in row.iter_mut().zip(&head.out.b) {

@@ -33,9 +33,7 @@ pub(super) struct Scratch {
 
 /// `v[..len]`, growing `v` if it is shorter (only growth zero-fills).
 fn sized(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
-    if v.len() < len {
-        v.resize(len, 0.0);
-    }
+    crate::util::grow(v, len);
     &mut v[..len]
 }
 
@@ -57,6 +55,14 @@ impl Linear {
             None => with_slice(&self.w, |w| gemm_f32(x, w, out, self.b.len()))?,
         }
         Ok(())
+    }
+
+    /// `x · wᵀ` into a new vector: for the classifier head's two small products per text.
+    pub(super) fn apply(&self, x: &[f32]) -> Result<Vec<f32>> {
+        let n = self.b.len();
+        let mut out = vec![0f32; x.len() / (self.w.elem_count() / n) * n];
+        self.matmul_into(x, &mut out, &mut QuantRows::default())?;
+        Ok(out)
     }
 }
 
