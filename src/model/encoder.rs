@@ -13,6 +13,7 @@ use super::config::{
     default_prefixes, sentence_transformers_pooling, EncoderConfig, HfConfig, Pooling, Precision,
 };
 use super::error::{ModelError, Result};
+use super::int8::Int8Kernel;
 use super::net::Transformer;
 use super::registry;
 use super::weights::{sha256_file, SafeTensors};
@@ -167,6 +168,9 @@ impl TransformerEncoder {
         let (int8, check) = match precision {
             Precision::F32 => (false, None),
             Precision::Int8 => (true, None),
+            // Without an int8 SIMD kernel the portable loop is an order of magnitude slower
+            // than f32 products, so `auto` does not even measure.
+            Precision::Auto if Int8Kernel::active() == Int8Kernel::Portable => (false, None),
             Precision::Auto => {
                 let cos = self.int8_min_cosine()?;
                 (cos >= AUTO_MIN_COSINE, Some(cos))

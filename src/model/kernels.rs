@@ -341,7 +341,11 @@ pub fn exp_neg(x: f32) -> f32 {
     const LN2_LO: f32 = 1.428_606_8e-6;
     // 1.5 * 2^23: adding and subtracting it rounds to the nearest integer without a libm call.
     const ROUND: f32 = 12_582_912.0;
-    let x = x.clamp(-87.0, 0.0);
+    // Comparisons rather than `clamp`, and the power of two built from float bits rather than
+    // an `as i32` cast: these vectorise, `clamp` and the saturating cast kept the softmax's
+    // exponentials scalar. Same values as before (NaN still passes through).
+    let x = if x < -87.0 { -87.0 } else { x };
+    let x = if x > 0.0 { 0.0 } else { x };
     let n = (x * LOG2E + ROUND) - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     let mut p = 1.0 / 720.0;
@@ -351,7 +355,9 @@ pub fn exp_neg(x: f32) -> f32 {
     p = p * r + 0.5;
     p = p * r + 1.0;
     p = p * r + 1.0;
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // n + 127 is a whole number in 1..=127, so (n + 127) + 2²³ holds it in its low mantissa
+    // bits; shifting them into the exponent field (the rest shifts out) gives 2ⁿ.
+    let scale = f32::from_bits(((n + 127.0) + 8_388_608.0).to_bits() << 23);
     p * scale
 }
 

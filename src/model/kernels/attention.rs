@@ -65,18 +65,20 @@ fn attend_one_impl(qkv: &[f32], bias: &[f32], heads: usize, out: &mut [f32], wor
     let dh = hidden / heads;
     let padded = len.div_ceil(LANES) * LANES;
     let scale = 1.0 / (dh as f32).sqrt();
+    let simd = Simd::active();
     // Queries and values head-major (heads, len, dh); keys transposed per head
     // (heads, dh, padded) so that one query against all keys is `dh` contiguous axpys, which
     // vectorise, rather than `len` horizontal dot products, which do not.
-    let need = 2 * len * hidden + padded * hidden + QT * padded + dh;
+    let need = 2 * len * hidden + padded * hidden + QT * padded + dh + QT * dh;
     if work.len() < need {
         work.resize(need, 0.0);
     }
     let (q, rest) = work.split_at_mut(len * hidden);
     let (v, rest) = rest.split_at_mut(len * hidden);
     let (kt, rest) = rest.split_at_mut(padded * hidden);
-    let (scores, acc) = rest.split_at_mut(QT * padded);
-    let acc = &mut acc[..dh];
+    let (scores, rest) = rest.split_at_mut(QT * padded);
+    let (acc, qg) = rest.split_at_mut(dh);
+    let qg = &mut qg[..QT * dh];
     // Queries and values: contiguous runs of `dh`, which vectorise. Keys: a transpose, whose
     // scattered stores do not (written apart so they do not keep the others scalar too).
     for (t, row) in qkv.chunks_exact(3 * hidden).enumerate() {
@@ -113,22 +115,16 @@ fn attend_one_impl(qkv: &[f32], bias: &[f32], heads: usize, out: &mut [f32], wor
             // short last group repeats its last query (computed, never stored). Each score and
             // output still sums its terms in the same order as one query at a time would.
             let live = QT.min(len - i0);
-            let qs: [&[f32]; QT] =
-                std::array::from_fn(|t| &q[(h * len + i0 + t.min(live - 1)) * dh..][..dh]);
-            // A fixed-size local accumulator stays in vector registers; accumulating into
-            // `scores` directly made LLVM fall back to scalar code (it cannot rule out
-            // aliasing between the buffers).
+            // The group's queries interleaved by dimension (`qg[d * QT + t]`): one broadcast
+            // per query and key row in `score_block`.
+            for (d, qg) in qg.chunks_exact_mut(QT).enumerate() {
+                for (t, x) in qg.iter_mut().enumerate() {
+                    *x = q[(h * len + i0 + t.min(live - 1)) * dh + d];
+                }
+            }
             for blk in 0..padded / LANES {
                 let mut s = [[0f32; LANES]; QT];
-                for d in 0..dh {
-                    let k = &kh[d * padded + blk * LANES..][..LANES];
-                    for (s, qt) in s.iter_mut().zip(&qs) {
-                        let qd = qt[d];
-                        for l in 0..LANES {
-                            s[l] += qd * k[l];
-                        }
-                    }
-                }
+                score_block(simd, &kh[blk * LANES..], padded, qg, &mut s);
                 for (t, s) in s.iter().enumerate() {
                     scores[t * padded + blk * LANES..][..LANES].copy_from_slice(s);
                 }
@@ -152,15 +148,7 @@ fn attend_one_impl(qkv: &[f32], bias: &[f32], heads: usize, out: &mut [f32], wor
             if dh.is_multiple_of(LANES) {
                 for c in 0..dh / LANES {
                     let mut a = [[0f32; LANES]; QT];
-                    for j in 0..len {
-                        let vj = &vh[j * dh + c * LANES..][..LANES];
-                        for (t, a) in a.iter_mut().enumerate() {
-                            let p = scores[t * padded + j];
-                            for l in 0..LANES {
-                                a[l] += p * vj[l];
-                            }
-                        }
-                    }
+                    weigh_values(simd, &vh[c * LANES..], dh, scores, padded, len, &mut a);
                     for (t, a) in a.iter().enumerate().take(live) {
                         let o = &mut out[(i0 + t) * hidden + h * dh + c * LANES..][..LANES];
                         for l in 0..LANES {
@@ -183,6 +171,176 @@ fn attend_one_impl(qkv: &[f32], bias: &[f32], heads: usize, out: &mut [f32], wor
                     }
                 }
             }
+        }
+    }
+}
+
+/// `s[t][l] = Σ_d qg[d·QT + t] · k[d·stride + l]` for the [`QT`] queries of a group and the
+/// [`LANES`] keys starting at `k` (row `d` of the transposed keys at `d · stride`), summed in
+/// `d` order with a separate multiply and add, so every path gives the same bits. Written with
+/// intrinsics: the compiler's own vectorisation of these loops was fragile (scalar code, or
+/// gathers across the queries, in some builds), and they are most of the attention's time.
+#[inline(always)]
+fn score_block(simd: Simd, k: &[f32], stride: usize, qg: &[f32], s: &mut [[f32; LANES]; QT]) {
+    let dh = qg.len() / QT;
+    assert!(dh == 0 || k.len() >= (dh - 1) * stride + LANES);
+    #[cfg(target_arch = "x86_64")]
+    match simd {
+        // SAFETY: `simd` never exceeds what the CPU has (`Simd::active`); the reads stay in
+        // `k` (asserted above) and `qg`.
+        Simd::Avx512 => return unsafe { x86::score_block_avx512(k, stride, qg, s) },
+        // SAFETY: as above.
+        Simd::Avx2Fma => return unsafe { x86::score_block_avx2(k, stride, qg, s) },
+        Simd::Baseline => {}
+    }
+    let _ = simd;
+    for (d, qd) in qg.chunks_exact(QT).enumerate() {
+        let k = &k[d * stride..][..LANES];
+        for (s, q) in s.iter_mut().zip(qd) {
+            for (s, k) in s.iter_mut().zip(k) {
+                *s += q * k;
+            }
+        }
+    }
+}
+
+/// `a[t][l] = Σ_j p[t·stride_p + j] · v[j·stride_v + l]` over the `len` keys: the [`QT`]
+/// queries' softmax weights `p` times [`LANES`] columns of the values starting at `v`, in `j`
+/// order, multiply then add (same bits on every path, as in [`score_block`]).
+#[inline(always)]
+fn weigh_values(
+    simd: Simd,
+    v: &[f32],
+    stride_v: usize,
+    p: &[f32],
+    stride_p: usize,
+    len: usize,
+    a: &mut [[f32; LANES]; QT],
+) {
+    assert!(
+        len == 0
+            || (v.len() >= (len - 1) * stride_v + LANES && p.len() >= (QT - 1) * stride_p + len)
+    );
+    #[cfg(target_arch = "x86_64")]
+    match simd {
+        // SAFETY: as in `score_block`; reads stay in `v` and `p` (asserted above).
+        Simd::Avx512 => {
+            return unsafe { x86::weigh_values_avx512(v, stride_v, p, stride_p, len, a) }
+        }
+        // SAFETY: as above.
+        Simd::Avx2Fma => {
+            return unsafe { x86::weigh_values_avx2(v, stride_v, p, stride_p, len, a) }
+        }
+        Simd::Baseline => {}
+    }
+    let _ = simd;
+    for j in 0..len {
+        let vj = &v[j * stride_v..][..LANES];
+        for (t, a) in a.iter_mut().enumerate() {
+            let p = p[t * stride_p + j];
+            for (a, v) in a.iter_mut().zip(vj) {
+                *a += p * v;
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use std::arch::x86_64::*;
+
+    use super::{LANES, QT};
+
+    /// [`super::score_block`] with one 16-lane register per query.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn score_block_avx512(
+        k: &[f32],
+        stride: usize,
+        qg: &[f32],
+        s: &mut [[f32; LANES]; QT],
+    ) {
+        let mut acc = [_mm512_setzero_ps(); QT];
+        for (d, qd) in qg.chunks_exact(QT).enumerate() {
+            let kv = _mm512_loadu_ps(k.as_ptr().add(d * stride));
+            for (acc, q) in acc.iter_mut().zip(qd) {
+                *acc = _mm512_add_ps(*acc, _mm512_mul_ps(_mm512_set1_ps(*q), kv));
+            }
+        }
+        for (s, acc) in s.iter_mut().zip(acc) {
+            _mm512_storeu_ps(s.as_mut_ptr(), acc);
+        }
+    }
+
+    /// [`super::score_block`] with two 8-lane registers per query.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn score_block_avx2(
+        k: &[f32],
+        stride: usize,
+        qg: &[f32],
+        s: &mut [[f32; LANES]; QT],
+    ) {
+        let mut acc = [[_mm256_setzero_ps(); 2]; QT];
+        for (d, qd) in qg.chunks_exact(QT).enumerate() {
+            let row = k.as_ptr().add(d * stride);
+            let (k0, k1) = (_mm256_loadu_ps(row), _mm256_loadu_ps(row.add(8)));
+            for (acc, q) in acc.iter_mut().zip(qd) {
+                let q = _mm256_set1_ps(*q);
+                acc[0] = _mm256_add_ps(acc[0], _mm256_mul_ps(q, k0));
+                acc[1] = _mm256_add_ps(acc[1], _mm256_mul_ps(q, k1));
+            }
+        }
+        for (s, acc) in s.iter_mut().zip(acc) {
+            _mm256_storeu_ps(s.as_mut_ptr(), acc[0]);
+            _mm256_storeu_ps(s.as_mut_ptr().add(8), acc[1]);
+        }
+    }
+
+    /// [`super::weigh_values`] with one 16-lane register per query.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn weigh_values_avx512(
+        v: &[f32],
+        stride_v: usize,
+        p: &[f32],
+        stride_p: usize,
+        len: usize,
+        a: &mut [[f32; LANES]; QT],
+    ) {
+        let mut acc = [_mm512_setzero_ps(); QT];
+        for j in 0..len {
+            let vv = _mm512_loadu_ps(v.as_ptr().add(j * stride_v));
+            for (t, acc) in acc.iter_mut().enumerate() {
+                let p = _mm512_set1_ps(*p.get_unchecked(t * stride_p + j));
+                *acc = _mm512_add_ps(*acc, _mm512_mul_ps(p, vv));
+            }
+        }
+        for (a, acc) in a.iter_mut().zip(acc) {
+            _mm512_storeu_ps(a.as_mut_ptr(), acc);
+        }
+    }
+
+    /// [`super::weigh_values`] with two 8-lane registers per query.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn weigh_values_avx2(
+        v: &[f32],
+        stride_v: usize,
+        p: &[f32],
+        stride_p: usize,
+        len: usize,
+        a: &mut [[f32; LANES]; QT],
+    ) {
+        let mut acc = [[_mm256_setzero_ps(); 2]; QT];
+        for j in 0..len {
+            let row = v.as_ptr().add(j * stride_v);
+            let (v0, v1) = (_mm256_loadu_ps(row), _mm256_loadu_ps(row.add(8)));
+            for (t, acc) in acc.iter_mut().enumerate() {
+                let p = _mm256_set1_ps(*p.get_unchecked(t * stride_p + j));
+                acc[0] = _mm256_add_ps(acc[0], _mm256_mul_ps(p, v0));
+                acc[1] = _mm256_add_ps(acc[1], _mm256_mul_ps(p, v1));
+            }
+        }
+        for (a, acc) in a.iter_mut().zip(acc) {
+            _mm256_storeu_ps(a.as_mut_ptr(), acc[0]);
+            _mm256_storeu_ps(a.as_mut_ptr().add(8), acc[1]);
         }
     }
 }
