@@ -69,6 +69,21 @@ pub struct AdaptOptions {
     /// layers: 1 = fine-tuned, 0 = pre-trained). Mixing keeps more of what the pre-trained
     /// model knows about text unlike the training examples.
     pub keep: f32,
+    /// What the layers are trained to do (README, "Adapting the encoder").
+    pub objective: AdaptObjective,
+}
+
+/// The training objective of [`AdaptOptions`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AdaptObjective {
+    /// One temporary softmax head per task on the embedding (cross-entropy, summed).
+    #[default]
+    Softmax,
+    /// SetFit's: for every two texts of a batch labelled for a task, the cosine of their
+    /// embeddings pulled towards 1 when they share a label and towards 0 when not (squared
+    /// error, summed over tasks). No heads.
+    Pairs,
 }
 
 impl Default for AdaptOptions {
@@ -86,6 +101,7 @@ impl Default for AdaptOptions {
             // "palaute" in ASCII.
             seed: 0x0070_616c_6175_7465,
             keep: 0.3,
+            objective: AdaptObjective::Softmax,
         }
     }
 }
@@ -388,6 +404,37 @@ mod tests {
         d.interpolate_layers(&base_layers, 1, 0.5).unwrap();
         let half = d.embed(&TEXTS, InputKind::Passage).unwrap();
         assert!(half != before && half != after);
+    }
+
+    #[test]
+    fn pair_loss_is_setfits_squared_cosine_error() {
+        let tasks = [AdaptTask {
+            name: "sentiment".into(),
+            classes: 2,
+        }];
+        let ex = |t: Option<Vec<u32>>| AdaptExample {
+            ids: vec![1],
+            targets: vec![t],
+        };
+        let examples = [
+            ex(Some(vec![0])),
+            ex(None),
+            ex(Some(vec![0, 1])),
+            ex(Some(vec![1])),
+        ];
+        // Rows 0, 2 and 3 are labelled: (0, 2) share class 0, (2, 3) class 1, (0, 3) nothing.
+        let rows = vec![1f32, 0., 0., 1., 0.6, 0.8, 1., 0.];
+        let emb = Tensor::from_vec(rows, (4, 2), &Device::Cpu).unwrap();
+        let loss = super::train::pair_loss(&emb, &[0, 1, 2, 3], &examples, &tasks)
+            .unwrap()
+            .expect("three labelled rows make pairs");
+        // Cosines 0.6 (target 1), 0.6 (target 1) and 1 (target 0).
+        let want = (0.16 + 0.16 + 1.0) / 3.0;
+        let got = loss.to_scalar::<f32>().unwrap();
+        assert!((got - want).abs() < 1e-6, "{got} vs {want}");
+        // One labelled row makes no pair.
+        let none = super::train::pair_loss(&emb, &[0, 1], &examples, &tasks).unwrap();
+        assert!(none.is_none());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use candle_nn::{AdamW, Optimizer, ParamsAdamW};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 
-use super::{AdaptExample, AdaptOptions, AdaptReport, AdaptTask};
+use super::{AdaptExample, AdaptObjective, AdaptOptions, AdaptReport, AdaptTask};
 use crate::model::batching::plan_batches;
 use crate::model::config::Activation;
 use crate::model::error::Result;
@@ -125,7 +125,10 @@ pub(super) fn train(
             .collect::<Result<_>>()?,
         batches: length_batches(examples, opts.batch),
     };
-    let heads = trainer.centroid_heads()?;
+    let heads = match opts.objective {
+        AdaptObjective::Softmax => trainer.centroid_heads()?,
+        AdaptObjective::Pairs => Vec::new(),
+    };
     let (steps, first_epoch_loss, last_epoch_loss) = trainer.optimise(&heads, opts, on_step)?;
     for (l, layer) in (first..n_layers).zip(&trainer.layers) {
         model.set_layer_params(l, layer.params()?)?;
@@ -269,9 +272,13 @@ impl Trainer<'_> {
                 body_opt.set_learning_rate(opts.lr * factor);
                 head_opt.set_learning_rate(opts.head_lr * factor);
                 let emb = self.embed(batch)?;
-                let Some(loss) =
-                    batch_loss(&emb, batch, self.examples, self.tasks, heads, opts.scale)?
-                else {
+                let loss = match opts.objective {
+                    AdaptObjective::Softmax => {
+                        batch_loss(&emb, batch, self.examples, self.tasks, heads, opts.scale)?
+                    }
+                    AdaptObjective::Pairs => pair_loss(&emb, batch, self.examples, self.tasks)?,
+                };
+                let Some(loss) = loss else {
                     continue;
                 };
                 epoch_loss += f64::from(loss.to_scalar::<f32>()?);
@@ -367,6 +374,54 @@ fn batch_loss(
         let logp = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
         let y = Tensor::from_vec(target, (n, task.classes), &Device::Cpu)?;
         let loss = ((logp * y)?.sum_all()? * (-1.0 / n as f64))?;
+        total = Some(match total {
+            Some(acc) => (acc + loss)?,
+            None => loss,
+        });
+    }
+    Ok(total)
+}
+
+/// SetFit's objective over the batch: for each task, every two rows labelled for it, the
+/// squared distance of their cosine (embeddings are unit vectors) from 1 when their label
+/// sets meet and from 0 when they do not, averaged over the pairs; summed over tasks.
+pub(super) fn pair_loss(
+    emb: &Tensor,
+    batch: &[usize],
+    examples: &[AdaptExample],
+    tasks: &[AdaptTask],
+) -> Result<Option<Tensor>> {
+    let mut total: Option<Tensor> = None;
+    for t in 0..tasks.len() {
+        let labelled: Vec<(u32, &Vec<u32>)> = batch
+            .iter()
+            .enumerate()
+            .filter_map(|(k, &i)| match &examples[i].targets[t] {
+                Some(cls) if !cls.is_empty() => Some((k as u32, cls)),
+                _ => None,
+            })
+            .collect();
+        let n = labelled.len();
+        if n < 2 {
+            continue;
+        }
+        let mut target = vec![0f32; n * n];
+        let mut mask = vec![0f32; n * n];
+        for (a, (_, ca)) in labelled.iter().enumerate() {
+            for (b, (_, cb)) in labelled.iter().enumerate().skip(a + 1) {
+                mask[a * n + b] = 1.0;
+                target[a * n + b] = f32::from(u8::from(ca.iter().any(|c| cb.contains(c))));
+            }
+        }
+        let pairs = (n * (n - 1) / 2) as f64;
+        let rows: Vec<u32> = labelled.iter().map(|(k, _)| *k).collect();
+        let e = emb.index_select(&Tensor::from_vec(rows, n, &Device::Cpu)?, 0)?;
+        let sim = e.matmul(&e.t()?)?;
+        let y = Tensor::from_vec(target, (n, n), &Device::Cpu)?;
+        let m = Tensor::from_vec(mask, (n, n), &Device::Cpu)?;
+        let loss = ((sim - y)?.sqr()? * m)?
+            .sum_all()?
+            .affine(1.0 / pairs, 0.0)?;
         total = Some(match total {
             Some(acc) => (acc + loss)?,
             None => loss,
