@@ -11,8 +11,9 @@
 //!
 //! Layout: weights are packed in panels of [`NR`] output channels; inside a panel, for every
 //! group of four inputs (`k` quad), 16 × 4 bytes: output 0's four weights, output 1's, … —
-//! one 512-bit load for VNNI, two 256-bit loads for AVX2. Activations are stored four to a
-//! `u32`, the unit both kernels broadcast.
+//! one 512-bit load for VNNI, two 256-bit loads for AVX2, one row of an AMX weight tile
+//! (`amx.rs`). Activations are stored four to a `u32`, the unit the vector kernels broadcast
+//! and 16 of which make a row of an AMX activation tile.
 
 use rayon::prelude::*;
 

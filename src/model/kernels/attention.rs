@@ -115,8 +115,8 @@ fn attend_one_impl(qkv: &[f32], bias: &[f32], heads: usize, out: &mut [f32], wor
             // short last group repeats its last query (computed, never stored). Each score and
             // output still sums its terms in the same order as one query at a time would.
             let live = QT.min(len - i0);
-            // The group's queries interleaved by dimension (`qg[d * QT + t]`): one broadcast
-            // per query and key row in `score_block`.
+            // The group's queries interleaved by dimension (`qg[d * QT + t]`), the weights of
+            // the key rows in `weighted_rows`.
             for (d, qg) in qg.chunks_exact_mut(QT).enumerate() {
                 for (t, x) in qg.iter_mut().enumerate() {
                     *x = q[(h * len + i0 + t.min(live - 1)) * dh + d];
@@ -124,7 +124,7 @@ fn attend_one_impl(qkv: &[f32], bias: &[f32], heads: usize, out: &mut [f32], wor
             }
             for blk in 0..padded / LANES {
                 let mut s = [[0f32; LANES]; QT];
-                score_block(simd, &kh[blk * LANES..], padded, qg, &mut s);
+                weighted_rows(simd, &kh[blk * LANES..], padded, dh, qg, (1, QT), &mut s);
                 for (t, s) in s.iter().enumerate() {
                     scores[t * padded + blk * LANES..][..LANES].copy_from_slice(s);
                 }
@@ -148,7 +148,8 @@ fn attend_one_impl(qkv: &[f32], bias: &[f32], heads: usize, out: &mut [f32], wor
             if dh.is_multiple_of(LANES) {
                 for c in 0..dh / LANES {
                     let mut a = [[0f32; LANES]; QT];
-                    weigh_values(simd, &vh[c * LANES..], dh, scores, padded, len, &mut a);
+                    let v = &vh[c * LANES..];
+                    weighted_rows(simd, v, dh, len, scores, (padded, 1), &mut a);
                     for (t, a) in a.iter().enumerate().take(live) {
                         let o = &mut out[(i0 + t) * hidden + h * dh + c * LANES..][..LANES];
                         for l in 0..LANES {
@@ -175,71 +176,49 @@ fn attend_one_impl(qkv: &[f32], bias: &[f32], heads: usize, out: &mut [f32], wor
     }
 }
 
-/// `s[t][l] = Σ_d qg[d·QT + t] · k[d·stride + l]` for the [`QT`] queries of a group and the
-/// [`LANES`] keys starting at `k` (row `d` of the transposed keys at `d · stride`), summed in
-/// `d` order with a separate multiply and add, so every path gives the same bits. Written with
+/// `acc[t][l] = Σ_j c[t·ct + j·cj] · rows[j·stride + l]` over `n` rows of [`LANES`] values
+/// (`rows[j·stride..]`) weighted per query `t` of a group of [`QT`]: both halves of attention —
+/// queries × transposed keys (rows = key dimensions, weights = the group's queries) and
+/// softmax weights × values (rows = tokens' values, weights = the scores). Summed in `j` order
+/// with a separate multiply and add, so every path gives the same bits. Written with
 /// intrinsics: the compiler's own vectorisation of these loops was fragile (scalar code, or
 /// gathers across the queries, in some builds), and they are most of the attention's time.
 #[inline(always)]
-fn score_block(simd: Simd, k: &[f32], stride: usize, qg: &[f32], s: &mut [[f32; LANES]; QT]) {
-    let dh = qg.len() / QT;
-    assert!(dh == 0 || k.len() >= (dh - 1) * stride + LANES);
-    #[cfg(target_arch = "x86_64")]
-    match simd {
-        // SAFETY: `simd` never exceeds what the CPU has (`Simd::active`); the reads stay in
-        // `k` (asserted above) and `qg`.
-        Simd::Avx512 => return unsafe { x86::score_block_avx512(k, stride, qg, s) },
-        // SAFETY: as above.
-        Simd::Avx2Fma => return unsafe { x86::score_block_avx2(k, stride, qg, s) },
-        Simd::Baseline => {}
-    }
-    let _ = simd;
-    for (d, qd) in qg.chunks_exact(QT).enumerate() {
-        let k = &k[d * stride..][..LANES];
-        for (s, q) in s.iter_mut().zip(qd) {
-            for (s, k) in s.iter_mut().zip(k) {
-                *s += q * k;
-            }
-        }
-    }
-}
-
-/// `a[t][l] = Σ_j p[t·stride_p + j] · v[j·stride_v + l]` over the `len` keys: the [`QT`]
-/// queries' softmax weights `p` times [`LANES`] columns of the values starting at `v`, in `j`
-/// order, multiply then add (same bits on every path, as in [`score_block`]).
-#[inline(always)]
-fn weigh_values(
+fn weighted_rows(
     simd: Simd,
-    v: &[f32],
-    stride_v: usize,
-    p: &[f32],
-    stride_p: usize,
-    len: usize,
-    a: &mut [[f32; LANES]; QT],
+    rows: &[f32],
+    stride: usize,
+    n: usize,
+    c: &[f32],
+    (ct, cj): (usize, usize),
+    acc: &mut [[f32; LANES]; QT],
 ) {
-    assert!(
-        len == 0
-            || (v.len() >= (len - 1) * stride_v + LANES && p.len() >= (QT - 1) * stride_p + len)
-    );
+    if n == 0 {
+        *acc = [[0.0; LANES]; QT];
+        return;
+    }
+    assert!(rows.len() >= (n - 1) * stride + LANES && c.len() > (QT - 1) * ct + (n - 1) * cj);
     #[cfg(target_arch = "x86_64")]
     match simd {
-        // SAFETY: as in `score_block`; reads stay in `v` and `p` (asserted above).
+        // SAFETY: `simd` never exceeds what the CPU has (`Simd::active`); every read stays in
+        // `rows` and `c` (asserted above).
         Simd::Avx512 => {
-            return unsafe { x86::weigh_values_avx512(v, stride_v, p, stride_p, len, a) }
+            return unsafe { x86::weighted_rows_avx512(rows, stride, n, c, ct, cj, acc) }
         }
         // SAFETY: as above.
         Simd::Avx2Fma => {
-            return unsafe { x86::weigh_values_avx2(v, stride_v, p, stride_p, len, a) }
+            return unsafe { x86::weighted_rows_avx2(rows, stride, n, c, ct, cj, acc) }
         }
         Simd::Baseline => {}
     }
     let _ = simd;
-    for j in 0..len {
-        let vj = &v[j * stride_v..][..LANES];
-        for (t, a) in a.iter_mut().enumerate() {
-            let p = p[t * stride_p + j];
-            for (a, v) in a.iter_mut().zip(vj) {
-                *a += p * v;
+    *acc = [[0.0; LANES]; QT];
+    for j in 0..n {
+        let row = &rows[j * stride..][..LANES];
+        for (t, acc) in acc.iter_mut().enumerate() {
+            let w = c[t * ct + j * cj];
+            for (a, x) in acc.iter_mut().zip(row) {
+                *a += w * x;
             }
         }
     }
@@ -251,96 +230,54 @@ mod x86 {
 
     use super::{LANES, QT};
 
-    /// [`super::score_block`] with one 16-lane register per query.
+    /// [`super::weighted_rows`] with one 16-lane register per query.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn score_block_avx512(
-        k: &[f32],
+    pub(super) unsafe fn weighted_rows_avx512(
+        rows: &[f32],
         stride: usize,
-        qg: &[f32],
-        s: &mut [[f32; LANES]; QT],
+        n: usize,
+        c: &[f32],
+        ct: usize,
+        cj: usize,
+        out: &mut [[f32; LANES]; QT],
     ) {
         let mut acc = [_mm512_setzero_ps(); QT];
-        for (d, qd) in qg.chunks_exact(QT).enumerate() {
-            let kv = _mm512_loadu_ps(k.as_ptr().add(d * stride));
-            for (acc, q) in acc.iter_mut().zip(qd) {
-                *acc = _mm512_add_ps(*acc, _mm512_mul_ps(_mm512_set1_ps(*q), kv));
+        for j in 0..n {
+            let row = _mm512_loadu_ps(rows.as_ptr().add(j * stride));
+            for (t, acc) in acc.iter_mut().enumerate() {
+                let w = _mm512_set1_ps(*c.get_unchecked(t * ct + j * cj));
+                *acc = _mm512_add_ps(*acc, _mm512_mul_ps(w, row));
             }
         }
-        for (s, acc) in s.iter_mut().zip(acc) {
-            _mm512_storeu_ps(s.as_mut_ptr(), acc);
+        for (o, acc) in out.iter_mut().zip(acc) {
+            _mm512_storeu_ps(o.as_mut_ptr(), acc);
         }
     }
 
-    /// [`super::score_block`] with two 8-lane registers per query.
+    /// [`super::weighted_rows`] with two 8-lane registers per query.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn score_block_avx2(
-        k: &[f32],
+    pub(super) unsafe fn weighted_rows_avx2(
+        rows: &[f32],
         stride: usize,
-        qg: &[f32],
-        s: &mut [[f32; LANES]; QT],
+        n: usize,
+        c: &[f32],
+        ct: usize,
+        cj: usize,
+        out: &mut [[f32; LANES]; QT],
     ) {
         let mut acc = [[_mm256_setzero_ps(); 2]; QT];
-        for (d, qd) in qg.chunks_exact(QT).enumerate() {
-            let row = k.as_ptr().add(d * stride);
-            let (k0, k1) = (_mm256_loadu_ps(row), _mm256_loadu_ps(row.add(8)));
-            for (acc, q) in acc.iter_mut().zip(qd) {
-                let q = _mm256_set1_ps(*q);
-                acc[0] = _mm256_add_ps(acc[0], _mm256_mul_ps(q, k0));
-                acc[1] = _mm256_add_ps(acc[1], _mm256_mul_ps(q, k1));
-            }
-        }
-        for (s, acc) in s.iter_mut().zip(acc) {
-            _mm256_storeu_ps(s.as_mut_ptr(), acc[0]);
-            _mm256_storeu_ps(s.as_mut_ptr().add(8), acc[1]);
-        }
-    }
-
-    /// [`super::weigh_values`] with one 16-lane register per query.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn weigh_values_avx512(
-        v: &[f32],
-        stride_v: usize,
-        p: &[f32],
-        stride_p: usize,
-        len: usize,
-        a: &mut [[f32; LANES]; QT],
-    ) {
-        let mut acc = [_mm512_setzero_ps(); QT];
-        for j in 0..len {
-            let vv = _mm512_loadu_ps(v.as_ptr().add(j * stride_v));
+        for j in 0..n {
+            let row = rows.as_ptr().add(j * stride);
+            let (r0, r1) = (_mm256_loadu_ps(row), _mm256_loadu_ps(row.add(8)));
             for (t, acc) in acc.iter_mut().enumerate() {
-                let p = _mm512_set1_ps(*p.get_unchecked(t * stride_p + j));
-                *acc = _mm512_add_ps(*acc, _mm512_mul_ps(p, vv));
+                let w = _mm256_set1_ps(*c.get_unchecked(t * ct + j * cj));
+                acc[0] = _mm256_add_ps(acc[0], _mm256_mul_ps(w, r0));
+                acc[1] = _mm256_add_ps(acc[1], _mm256_mul_ps(w, r1));
             }
         }
-        for (a, acc) in a.iter_mut().zip(acc) {
-            _mm512_storeu_ps(a.as_mut_ptr(), acc);
-        }
-    }
-
-    /// [`super::weigh_values`] with two 8-lane registers per query.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn weigh_values_avx2(
-        v: &[f32],
-        stride_v: usize,
-        p: &[f32],
-        stride_p: usize,
-        len: usize,
-        a: &mut [[f32; LANES]; QT],
-    ) {
-        let mut acc = [[_mm256_setzero_ps(); 2]; QT];
-        for j in 0..len {
-            let row = v.as_ptr().add(j * stride_v);
-            let (v0, v1) = (_mm256_loadu_ps(row), _mm256_loadu_ps(row.add(8)));
-            for (t, acc) in acc.iter_mut().enumerate() {
-                let p = _mm256_set1_ps(*p.get_unchecked(t * stride_p + j));
-                acc[0] = _mm256_add_ps(acc[0], _mm256_mul_ps(p, v0));
-                acc[1] = _mm256_add_ps(acc[1], _mm256_mul_ps(p, v1));
-            }
-        }
-        for (a, acc) in a.iter_mut().zip(acc) {
-            _mm256_storeu_ps(a.as_mut_ptr(), acc[0]);
-            _mm256_storeu_ps(a.as_mut_ptr().add(8), acc[1]);
+        for (o, acc) in out.iter_mut().zip(acc) {
+            _mm256_storeu_ps(o.as_mut_ptr(), acc[0]);
+            _mm256_storeu_ps(o.as_mut_ptr().add(8), acc[1]);
         }
     }
 }
