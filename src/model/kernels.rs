@@ -268,11 +268,18 @@ pub fn embed(
 /// block's widest buffer is not doubled).
 pub fn bias_activation(x: &mut [f32], bias: &[f32], act: Activation) {
     let n = bias.len();
-    x.par_chunks_mut(n * ROWS_PER_TASK).for_each(|x| match act {
+    x.par_chunks_mut(n * ROWS_PER_TASK)
+        .for_each(|x| bias_activation_rows(x, bias, act));
+}
+
+/// [`bias_activation`] on the calling thread (rows of `bias.len()`): for one row at a time,
+/// e.g. just before it is quantised.
+pub fn bias_activation_rows(x: &mut [f32], bias: &[f32], act: Activation) {
+    match act {
         Activation::GeluErf => gelu_erf_rows(x, bias),
         Activation::GeluTanh => gelu_tanh_rows(x, bias),
         Activation::Relu => relu_rows(x, bias),
-    });
+    }
 }
 
 simd_dispatch!(fn gelu_erf_rows(x: &mut [f32], bias: &[f32]) => gelu_erf_rows_impl);

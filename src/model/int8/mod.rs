@@ -206,20 +206,29 @@ impl QuantLinear {
     #[cfg(test)]
     pub fn forward_with(&self, kernel: Int8Kernel, x: &[f32]) -> Vec<f32> {
         let mut out = vec![0f32; x.len() / self.k * self.n];
-        self.forward_into(kernel, x, &mut out, &mut QuantRows::default());
+        self.forward_into(kernel, x, None, &mut out, &mut QuantRows::default());
         out
     }
 
-    /// `out = x · wᵀ` (`out` is written, never read), quantising `x` into `a`: both buffers
-    /// are the caller's, reused from layer to layer.
-    pub fn forward_into(&self, kernel: Int8Kernel, x: &[f32], out: &mut [f32], a: &mut QuantRows) {
+    /// `out = f(x) · wᵀ` (`out` is written, never read), quantising `f(x)` into `a`: both
+    /// buffers are the caller's, reused from layer to layer. `f` (identity when `None`) maps
+    /// each row of `x` in place on a copy just before it is quantised — the previous layer's
+    /// bias and activation, so that their output never makes a pass through memory.
+    pub fn forward_into(
+        &self,
+        kernel: Int8Kernel,
+        x: &[f32],
+        f: Option<&RowMap<'_>>,
+        out: &mut [f32],
+        a: &mut QuantRows,
+    ) {
         assert!(kernel.available(), "{} kernel on this CPU", kernel.name());
         let rows = x.len() / self.k;
         assert_eq!(out.len(), rows * self.n, "output of {rows} x {}", self.n);
         if rows == 0 {
             return;
         }
-        a.fill(x, self.k, self.quads);
+        a.fill(x, self.k, self.quads, f);
         let a = &*a;
         out.par_chunks_mut(BLOCK_ROWS * self.n)
             .enumerate()
@@ -329,7 +338,7 @@ pub struct QuantRows {
 impl QuantRows {
     /// Quantises the rows of `x` (`k` wide) into `quads` words each, rows padded to a multiple
     /// of [`ROW_PAD`] (the kernels' tiles read them).
-    fn fill(&mut self, x: &[f32], k: usize, quads: usize) {
+    fn fill(&mut self, x: &[f32], k: usize, quads: usize, f: Option<&RowMap<'_>>) {
         let rows = x.len() / k;
         let padded = rows.div_ceil(ROW_PAD) * ROW_PAD;
         // Buffers only grow, and nothing is zeroed: the padding rows' products are computed by
@@ -342,8 +351,24 @@ impl QuantRows {
             .zip(self.scale[..rows].par_iter_mut())
             .zip(self.zero[..rows].par_iter_mut())
             .zip(x.par_chunks(k))
-            .for_each(|(((q, s), z), x)| quantize_row(x, q, s, z));
+            .for_each(|(((q, s), z), x)| match f {
+                None => quantize_row(x, q, s, z),
+                Some(f) => ROW.with_borrow_mut(|row| {
+                    row.clear();
+                    row.extend_from_slice(x);
+                    f(row);
+                    quantize_row(row, q, s, z)
+                }),
+            });
     }
+}
+
+/// A map applied to each activation row before it is quantised (see `forward_into`).
+pub type RowMap<'a> = dyn Fn(&mut [f32]) + Sync + 'a;
+
+thread_local! {
+    /// One mapped row at a time per thread: it stays in L1 between the map and quantising.
+    static ROW: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Smallest and largest value of `x` and 0, in four independent runs of eight lanes (a plain
@@ -517,83 +542,4 @@ mod x86 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn pseudo(seed: u64, n: usize, spread: f32) -> Vec<f32> {
-        let mut s = seed;
-        (0..n)
-            .map(|_| {
-                s = s
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * spread
-            })
-            .collect()
-    }
-
-    fn reference(x: &[f32], w: &[f32], k: usize) -> Vec<f32> {
-        x.chunks_exact(k)
-            .flat_map(|x| {
-                w.chunks_exact(k)
-                    .map(|w| x.iter().zip(w).map(|(a, b)| a * b).sum::<f32>())
-                    .collect::<Vec<_>>()
-            })
-            .collect()
-    }
-
-    #[test]
-    fn close_to_f32_product() {
-        // Odd sizes: rows not a multiple of a tile, outputs not of a panel, k not of 4.
-        let (m, n, k) = (37, 21, 50);
-        let x = pseudo(1, m * k, 4.0);
-        let w = pseudo(2, n * k, 0.2);
-        let q = QuantLinear::new(&w, n, k);
-        let got = q.forward_with(Int8Kernel::Portable, &x);
-        let want = reference(&x, &w, k);
-        let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
-        for (g, w) in got.iter().zip(&want) {
-            assert!((g - w).abs() < 0.03 * scale, "{g} vs {w}");
-        }
-    }
-
-    #[test]
-    fn every_kernel_gives_the_same_bits() {
-        // Extreme values on both sides: the sums that would saturate a careless AVX2 kernel.
-        // Widths 388 (not whole AMX tiles: AMX hands the layer to a vector kernel) and 384
-        // (AMX's own path); 45 rows = a block of two 16-row tiles and one of a single tile;
-        // 40 outputs = three panels, the last partly padding, plus a padding panel.
-        let mut ran = vec![];
-        for (m, n, k) in [(45, 40, 388), (45, 40, 384)] {
-            let mut x = pseudo(3, m * k, 10.0);
-            x[..k].iter_mut().for_each(|v| *v = 5.0);
-            let mut w = pseudo(4, n * k, 1.0);
-            w[..k].iter_mut().for_each(|v| *v = -1.0);
-            let q = QuantLinear::new(&w, n, k);
-            let portable = q.forward_with(Int8Kernel::Portable, &x);
-            for kernel in [Int8Kernel::Avx2, Int8Kernel::Avx512Vnni, Int8Kernel::Amx] {
-                if kernel.available() {
-                    assert_eq!(
-                        q.forward_with(kernel, &x),
-                        portable,
-                        "{} k={k}",
-                        kernel.name()
-                    );
-                    ran.push(kernel.name());
-                } else {
-                    eprintln!("{} not on this CPU: not compared", kernel.name());
-                }
-            }
-        }
-        eprintln!("compared with the portable kernel: {ran:?}");
-    }
-
-    #[test]
-    fn zero_rows_and_zero_weights() {
-        let q = QuantLinear::new(&[0.0; 8], 2, 4);
-        assert_eq!(q.forward(&[1.0, -2.0, 3.0, 0.0]), vec![0.0, 0.0]);
-        assert!(q.forward(&[]).is_empty());
-        let q = QuantLinear::new(&[1.0, 0.0, 0.0, 0.0], 1, 4);
-        assert_eq!(q.forward(&[0.0; 4]), vec![0.0]);
-    }
-}
+mod tests;

@@ -1,0 +1,101 @@
+//! The int8 kernels against a plain f32 product and against each other.
+
+use super::*;
+
+fn pseudo(seed: u64, n: usize, spread: f32) -> Vec<f32> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((s >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * spread
+        })
+        .collect()
+}
+
+fn reference(x: &[f32], w: &[f32], k: usize) -> Vec<f32> {
+    x.chunks_exact(k)
+        .flat_map(|x| {
+            w.chunks_exact(k)
+                .map(|w| x.iter().zip(w).map(|(a, b)| a * b).sum::<f32>())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn close_to_f32_product() {
+    // Odd sizes: rows not a multiple of a tile, outputs not of a panel, k not of 4.
+    let (m, n, k) = (37, 21, 50);
+    let x = pseudo(1, m * k, 4.0);
+    let w = pseudo(2, n * k, 0.2);
+    let q = QuantLinear::new(&w, n, k);
+    let got = q.forward_with(Int8Kernel::Portable, &x);
+    let want = reference(&x, &w, k);
+    let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
+    for (g, w) in got.iter().zip(&want) {
+        assert!((g - w).abs() < 0.03 * scale, "{g} vs {w}");
+    }
+}
+
+#[test]
+fn every_kernel_gives_the_same_bits() {
+    // Extreme values on both sides: the sums that would saturate a careless AVX2 kernel.
+    // Widths 388 (not whole AMX tiles: AMX hands the layer to a vector kernel) and 384
+    // (AMX's own path); 45 rows = a block of two 16-row tiles and one of a single tile;
+    // 40 outputs = three panels, the last partly padding, plus a padding panel.
+    let mut ran = vec![];
+    for (m, n, k) in [(45, 40, 388), (45, 40, 384)] {
+        let mut x = pseudo(3, m * k, 10.0);
+        x[..k].iter_mut().for_each(|v| *v = 5.0);
+        let mut w = pseudo(4, n * k, 1.0);
+        w[..k].iter_mut().for_each(|v| *v = -1.0);
+        let q = QuantLinear::new(&w, n, k);
+        let portable = q.forward_with(Int8Kernel::Portable, &x);
+        for kernel in [Int8Kernel::Avx2, Int8Kernel::Avx512Vnni, Int8Kernel::Amx] {
+            if kernel.available() {
+                assert_eq!(
+                    q.forward_with(kernel, &x),
+                    portable,
+                    "{} k={k}",
+                    kernel.name()
+                );
+                ran.push(kernel.name());
+            } else {
+                eprintln!("{} not on this CPU: not compared", kernel.name());
+            }
+        }
+    }
+    eprintln!("compared with the portable kernel: {ran:?}");
+}
+
+#[test]
+fn zero_rows_and_zero_weights() {
+    let q = QuantLinear::new(&[0.0; 8], 2, 4);
+    assert_eq!(q.forward(&[1.0, -2.0, 3.0, 0.0]), vec![0.0, 0.0]);
+    assert!(q.forward(&[]).is_empty());
+    let q = QuantLinear::new(&[1.0, 0.0, 0.0, 0.0], 1, 4);
+    assert_eq!(q.forward(&[0.0; 4]), vec![0.0]);
+}
+
+#[test]
+fn a_row_map_gives_the_bits_of_mapping_first() {
+    use crate::model::config::Activation;
+    use crate::model::kernels::bias_activation_rows;
+    let (m, n, k) = (37, 21, 64);
+    let x = pseudo(5, m * k, 4.0);
+    let w = pseudo(6, n * k, 0.2);
+    let bias = pseudo(7, k, 1.0);
+    let q = QuantLinear::new(&w, n, k);
+    let f = |rows: &mut [f32]| bias_activation_rows(rows, &bias, Activation::GeluErf);
+    let mut mapped = x.clone();
+    f(&mut mapped);
+    assert_ne!(mapped, x);
+    let kernel = Int8Kernel::active();
+    let want = q.forward_with(kernel, &mapped);
+    let mut got = vec![f32::NAN; m * n];
+    let mut a = QuantRows::default();
+    q.forward_into(kernel, &x, Some(&f), &mut got, &mut a);
+    assert_eq!(got, want);
+}
