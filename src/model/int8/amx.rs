@@ -64,10 +64,33 @@ const CONFIG: TileConfig = {
 #[repr(C, align(64))]
 pub(super) struct TileSums(pub(super) [[i32; NR]; TILE_ROWS]);
 
+/// The tile configuration, loaded on this thread for as long as the guard lives (one block of
+/// rows) and released when it drops, so a thread holding no tile data switches as cheaply as
+/// before. Not `Send`: tile state belongs to the thread that loaded it.
+pub(super) struct Tiles(std::marker::PhantomData<*const ()>);
+
+impl Tiles {
+    pub(super) fn load() -> Tiles {
+        assert!(ready(), "AMX tiles without AMX");
+        // SAFETY: `ready()` checked the CPU and the permission; the configuration is 64
+        // aligned bytes read by the instruction.
+        unsafe { asm!("ldtilecfg [{0}]", in(reg) CONFIG.0.as_ptr(), options(nostack, readonly)) };
+        Tiles(std::marker::PhantomData)
+    }
+}
+
+impl Drop for Tiles {
+    fn drop(&mut self) {
+        // SAFETY: the tiles were configured by `load` on this thread (the guard is not Send).
+        unsafe { asm!("tilerelease", options(nostack, nomem)) };
+    }
+}
+
 /// `sums[i][j]` = the exact products of row tile `i / 2` (rows `r0 + 16·(i/2)..`) with panel
 /// `i % 2` of `panels` (two panels of `quads` quads each), for `row_tiles` (1 or 2) row tiles.
 /// `quads` must be a multiple of [`TILE_QUADS`] and `a` must hold every row of the tiles.
 pub(super) fn product(
+    _tiles: &Tiles,
     a: &QuantRows,
     r0: usize,
     row_tiles: usize,
@@ -75,16 +98,15 @@ pub(super) fn product(
     panels: &[WeightQuad],
     sums: &mut [TileSums; 4],
 ) {
-    assert!(ready() && quads.is_multiple_of(TILE_QUADS) && (1..=2).contains(&row_tiles));
+    assert!(quads.is_multiple_of(TILE_QUADS) && (1..=2).contains(&row_tiles));
     assert!(panels.len() == 2 * quads && a.q.len() >= (r0 + row_tiles * TILE_ROWS) * quads);
     let stride_a = quads * 4;
     let a0 = a.q[r0 * quads..].as_ptr();
     let w = panels.as_ptr();
-    // SAFETY: `ready()` checked the CPU and the permission; every tile load reads 16 rows of
-    // 64 bytes inside `a.q` (rows r0.. of the tiles, asserted above) or `panels` (16 quads of
+    // SAFETY: `_tiles` holds this thread's tile configuration (so AMX is ready); every tile
+    // load reads 16 rows of 64 bytes inside `a.q` (rows r0.. of the tiles, asserted above) or `panels` (16 quads of
     // one panel), and every store writes one `TileSums`.
     unsafe {
-        asm!("ldtilecfg [{0}]", in(reg) CONFIG.0.as_ptr(), options(nostack, readonly));
         asm!(
             "tilezero tmm0",
             "tilezero tmm1",
@@ -136,7 +158,6 @@ pub(super) fn product(
             "tilestored [{c1} + {sc}*1], tmm1",
             "tilestored [{c2} + {sc}*1], tmm2",
             "tilestored [{c3} + {sc}*1], tmm3",
-            "tilerelease",
             c0 = in(reg) sums[0].0.as_mut_ptr(),
             c1 = in(reg) sums[1].0.as_mut_ptr(),
             c2 = in(reg) sums[2].0.as_mut_ptr(),

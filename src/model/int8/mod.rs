@@ -125,8 +125,10 @@ fn amx_ready() -> bool {
     }
 }
 
+/// `PALAUTE_SIMD=avx512`, read once ([`Int8Kernel::active`] runs for every product).
 fn simd_capped_at_avx512() -> bool {
-    std::env::var("PALAUTE_SIMD").is_ok_and(|v| v == "avx512")
+    static CAPPED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *CAPPED.get_or_init(|| std::env::var("PALAUTE_SIMD").is_ok_and(|v| v == "avx512"))
 }
 
 fn vnni_detected() -> bool {
@@ -279,8 +281,9 @@ fn block_amx(lin: &QuantLinear, a: &QuantRows, r0: usize, out: &mut [f32]) {
     let row_tiles = rows.div_ceil(amx::TILE_ROWS);
     let mut sums: [amx::TileSums; 4] =
         std::array::from_fn(|_| amx::TileSums([[0; NR]; amx::TILE_ROWS]));
+    let tiles = amx::Tiles::load();
     for (pair, panels) in lin.packed.chunks_exact(2 * lin.quads).enumerate() {
-        amx::product(a, r0, row_tiles, lin.quads, panels, &mut sums);
+        amx::product(&tiles, a, r0, row_tiles, lin.quads, panels, &mut sums);
         for (i, tile) in sums.iter().enumerate().take(2 * row_tiles) {
             let (rt, c0) = (i / 2, (2 * pair + i % 2) * NR);
             if c0 >= lin.n {
