@@ -53,8 +53,32 @@ simd_dispatch!(fn attend_one(
 /// inner loops have no scalar tails: at typical lengths of 20-40 tokens the tails would cost
 /// more than the vector part.
 const LANES: usize = 16;
-/// Queries of one head handled together by `attend_one`.
-const QT: usize = 4;
+/// Queries of one head handled together by `attend_one`: eight while more than four are left
+/// (eight independent sums keep both AVX-512 adders busy despite the add's latency; four left
+/// half of them idle), then four (a short last group repeats its last query, computed and
+/// never stored, so the waste stays below four).
+const QT: usize = 8;
+const QT_LAST: usize = 4;
+
+/// Largest of `x` (a multiple of [`LANES`] long) in [`LANES`] independent lanes, NaN skipped.
+#[inline(always)]
+fn max_lanes(x: &[f32]) -> f32 {
+    let max = |a: f32, b: f32| if b > a { b } else { a };
+    let mut m = [f32::NEG_INFINITY; LANES];
+    for c in x.chunks_exact(LANES) {
+        for (m, v) in m.iter_mut().zip(c) {
+            *m = max(*m, *v);
+        }
+    }
+    let mut w = LANES / 2;
+    while w > 0 {
+        for i in 0..w {
+            m[i] = max(m[i], m[i + w]);
+        }
+        w /= 2;
+    }
+    m[0]
+}
 
 /// One sequence's attention. `work` is scratch whose contents do not matter: every value read
 /// is written first, except the keys' padding columns, whose scores are discarded.
@@ -65,20 +89,20 @@ fn attend_one_impl(qkv: &[f32], bias: &[f32], heads: usize, out: &mut [f32], wor
     let dh = hidden / heads;
     let padded = len.div_ceil(LANES) * LANES;
     let scale = 1.0 / (dh as f32).sqrt();
-    let simd = Simd::active();
     // Queries and values head-major (heads, len, dh); keys transposed per head
     // (heads, dh, padded) so that one query against all keys is `dh` contiguous axpys, which
     // vectorise, rather than `len` horizontal dot products, which do not.
-    let need = 2 * len * hidden + padded * hidden + QT * padded + dh + QT * dh;
+    // The queries have `QT` spare rows at the end: a group that runs past the last query reads
+    // them (or the next head's) instead of being copied together with repeats.
+    let need = (2 * len + QT) * hidden + padded * hidden + QT * padded + dh;
     if work.len() < need {
         work.resize(need, 0.0);
     }
-    let (q, rest) = work.split_at_mut(len * hidden);
+    let (q, rest) = work.split_at_mut(len * hidden + QT * dh);
     let (v, rest) = rest.split_at_mut(len * hidden);
     let (kt, rest) = rest.split_at_mut(padded * hidden);
     let (scores, rest) = rest.split_at_mut(QT * padded);
-    let (acc, qg) = rest.split_at_mut(dh);
-    let qg = &mut qg[..QT * dh];
+    let acc = &mut rest[..dh];
     // Queries and values: contiguous runs of `dh`, which vectorise. Keys: a transpose, whose
     // scattered stores do not (written apart so they do not keep the others scalar too).
     for (t, row) in qkv.chunks_exact(3 * hidden).enumerate() {
@@ -108,68 +132,125 @@ fn attend_one_impl(qkv: &[f32], bias: &[f32], heads: usize, out: &mut [f32], wor
         }
     }
     for h in 0..heads {
-        let kh = &kt[h * dh * padded..][..dh * padded];
-        let vh = &v[h * len * dh..][..len * dh];
-        for i0 in (0..len).step_by(QT) {
-            // QT queries at a time, so each key and value row loaded serves all of them; a
-            // short last group repeats its last query (computed, never stored). Each score and
-            // output still sums its terms in the same order as one query at a time would.
-            let live = QT.min(len - i0);
-            // The group's queries interleaved by dimension (`qg[d * QT + t]`), the weights of
-            // the key rows in `weighted_rows`.
-            for (d, qg) in qg.chunks_exact_mut(QT).enumerate() {
-                for (t, x) in qg.iter_mut().enumerate() {
-                    *x = q[(h * len + i0 + t.min(live - 1)) * dh + d];
-                }
-            }
-            for blk in 0..padded / LANES {
-                let mut s = [[0f32; LANES]; QT];
-                weighted_rows(simd, &kh[blk * LANES..], padded, dh, qg, (1, QT), &mut s);
-                for (t, s) in s.iter().enumerate() {
-                    scores[t * padded + blk * LANES..][..LANES].copy_from_slice(s);
-                }
-            }
-            let mut inv = [0f32; QT];
-            for (t, inv) in inv.iter_mut().enumerate().take(live) {
-                let scores = &mut scores[t * padded..][..padded];
-                let mut max = f32::NEG_INFINITY;
-                for &x in &scores[..len] {
-                    max = if x > max { x } else { max };
-                }
-                for s in scores.chunks_exact_mut(LANES) {
-                    for x in s.iter_mut() {
-                        *x = exp_neg(*x - max);
-                    }
-                }
-                // Padding keys must get no weight.
-                scores[len..].iter_mut().for_each(|s| *s = 0.0);
-                *inv = 1.0 / sum_lanes(scores);
-            }
-            if dh.is_multiple_of(LANES) {
-                for c in 0..dh / LANES {
-                    let mut a = [[0f32; LANES]; QT];
-                    let v = &vh[c * LANES..];
-                    weighted_rows(simd, v, dh, len, scores, (padded, 1), &mut a);
-                    for (t, a) in a.iter().enumerate().take(live) {
-                        let o = &mut out[(i0 + t) * hidden + h * dh + c * LANES..][..LANES];
-                        for l in 0..LANES {
-                            o[l] = a[l] * inv[t];
-                        }
-                    }
-                }
+        let head = Head {
+            simd: Simd::active(),
+            len,
+            q: &q[h * len * dh..][..(len + QT) * dh],
+            kt: &kt[h * dh * padded..][..dh * padded],
+            v: &v[h * len * dh..][..len * dh],
+            padded,
+        };
+        let mut out = Out {
+            rows: &mut *out,
+            stride: hidden,
+            col: h * dh,
+        };
+        let mut i0 = 0;
+        while i0 < len {
+            let (scores, acc) = (&mut *scores, &mut *acc);
+            if len - i0 > QT_LAST {
+                head.attend::<QT>(i0, scores, acc, &mut out);
+                i0 += QT;
             } else {
-                for (t, inv) in inv.iter().enumerate().take(live) {
-                    acc.iter_mut().for_each(|a| *a = 0.0);
-                    let scores = &scores[t * padded..][..padded];
-                    for (p, vj) in scores.iter().zip(vh.chunks_exact(dh)) {
-                        for (a, b) in acc.iter_mut().zip(vj) {
-                            *a += p * b;
-                        }
+                head.attend::<QT_LAST>(i0, scores, acc, &mut out);
+                i0 += QT_LAST;
+            }
+        }
+    }
+}
+
+/// One head of one sequence: its queries and values (`len × dh`, queries already scaled and
+/// followed by `QT` rows of anything) and its transposed keys (`dh × padded`).
+struct Head<'a> {
+    simd: Simd,
+    len: usize,
+    q: &'a [f32],
+    kt: &'a [f32],
+    v: &'a [f32],
+    padded: usize,
+}
+
+/// Where a head writes: column `col..col + dh` of rows `stride` apart.
+struct Out<'a> {
+    rows: &'a mut [f32],
+    stride: usize,
+    col: usize,
+}
+
+impl Head<'_> {
+    /// Queries `i0..i0 + Q` (those that exist) of this head into `out`. Each score and output
+    /// sums its terms in the same order as one query at a time would, so the group size does
+    /// not change a bit; rows past the last query are computed and never stored.
+    #[inline(always)]
+    fn attend<const Q: usize>(
+        &self,
+        i0: usize,
+        scores: &mut [f32],
+        acc: &mut [f32],
+        out: &mut Out<'_>,
+    ) {
+        let (stride, col, out) = (out.stride, out.col, &mut *out.rows);
+        let (simd, padded, dh, len) = (self.simd, self.padded, acc.len(), self.len);
+        let live = Q.min(len - i0);
+        // The weights of the key rows in `weighted_rows`: query t's dimension d.
+        let qg = &self.q[i0 * dh..][..Q * dh];
+        for blk in 0..padded / LANES {
+            let mut s = [[0f32; LANES]; Q];
+            weighted_rows(
+                simd,
+                &self.kt[blk * LANES..],
+                padded,
+                dh,
+                qg,
+                (dh, 1),
+                &mut s,
+            );
+            for (t, s) in s.iter().enumerate() {
+                scores[t * padded + blk * LANES..][..LANES].copy_from_slice(s);
+            }
+        }
+        let mut inv = [0f32; Q];
+        for (t, inv) in inv.iter_mut().enumerate().take(live) {
+            let scores = &mut scores[t * padded..][..padded];
+            // Padding keys first get -∞, so the maximum runs over whole registers (max is
+            // exact: the lanes' order does not change it), then no weight.
+            scores[len..]
+                .iter_mut()
+                .for_each(|s| *s = f32::NEG_INFINITY);
+            let max = max_lanes(scores);
+            for s in scores.chunks_exact_mut(LANES) {
+                for x in s.iter_mut() {
+                    *x = exp_neg(*x - max);
+                }
+            }
+            // Padding keys must get no weight.
+            scores[len..].iter_mut().for_each(|s| *s = 0.0);
+            *inv = 1.0 / sum_lanes(scores);
+        }
+        if dh.is_multiple_of(LANES) {
+            for c in 0..dh / LANES {
+                let mut a = [[0f32; LANES]; Q];
+                let v = &self.v[c * LANES..];
+                weighted_rows(simd, v, dh, len, scores, (padded, 1), &mut a);
+                for (t, a) in a.iter().enumerate().take(live) {
+                    let o = &mut out[(i0 + t) * stride + col + c * LANES..][..LANES];
+                    for l in 0..LANES {
+                        o[l] = a[l] * inv[t];
                     }
-                    let o = &mut out[(i0 + t) * hidden + h * dh..][..dh];
-                    for (o, a) in o.iter_mut().zip(acc.iter()) {
-                        *o = a * inv;
+                }
+            }
+        } else {
+            for (t, inv) in inv.iter().enumerate().take(live) {
+                acc.iter_mut().for_each(|a| *a = 0.0);
+                let scores = &scores[t * padded..][..padded];
+                for (p, vj) in scores.iter().zip(self.v.chunks_exact(dh)) {
+                    for (a, b) in acc.iter_mut().zip(vj) {
+                        *a += p * b;
                     }
+                }
+                let o = &mut out[(i0 + t) * stride + col..][..dh];
+                for (o, a) in o.iter_mut().zip(acc.iter()) {
+                    *o = a * inv;
                 }
             }
         }
@@ -177,27 +258,27 @@ fn attend_one_impl(qkv: &[f32], bias: &[f32], heads: usize, out: &mut [f32], wor
 }
 
 /// `acc[t][l] = Σ_j c[t·ct + j·cj] · rows[j·stride + l]` over `n` rows of [`LANES`] values
-/// (`rows[j·stride..]`) weighted per query `t` of a group of [`QT`]: both halves of attention —
+/// (`rows[j·stride..]`) weighted per query `t` of a group of `Q`: both halves of attention —
 /// queries × transposed keys (rows = key dimensions, weights = the group's queries) and
 /// softmax weights × values (rows = tokens' values, weights = the scores). Summed in `j` order
 /// with a separate multiply and add, so every path gives the same bits. Written with
 /// intrinsics: the compiler's own vectorisation of these loops was fragile (scalar code, or
 /// gathers across the queries, in some builds), and they are most of the attention's time.
 #[inline(always)]
-fn weighted_rows(
+fn weighted_rows<const Q: usize>(
     simd: Simd,
     rows: &[f32],
     stride: usize,
     n: usize,
     c: &[f32],
     (ct, cj): (usize, usize),
-    acc: &mut [[f32; LANES]; QT],
+    acc: &mut [[f32; LANES]; Q],
 ) {
     if n == 0 {
-        *acc = [[0.0; LANES]; QT];
+        *acc = [[0.0; LANES]; Q];
         return;
     }
-    assert!(rows.len() >= (n - 1) * stride + LANES && c.len() > (QT - 1) * ct + (n - 1) * cj);
+    assert!(rows.len() >= (n - 1) * stride + LANES && c.len() > (Q - 1) * ct + (n - 1) * cj);
     #[cfg(target_arch = "x86_64")]
     match simd {
         // SAFETY: `simd` never exceeds what the CPU has (`Simd::active`); every read stays in
@@ -212,7 +293,7 @@ fn weighted_rows(
         Simd::Baseline => {}
     }
     let _ = simd;
-    *acc = [[0.0; LANES]; QT];
+    *acc = [[0.0; LANES]; Q];
     for j in 0..n {
         let row = &rows[j * stride..][..LANES];
         for (t, acc) in acc.iter_mut().enumerate() {
@@ -228,20 +309,20 @@ fn weighted_rows(
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::{LANES, QT};
+    use super::LANES;
 
     /// [`super::weighted_rows`] with one 16-lane register per query.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn weighted_rows_avx512(
+    pub(super) unsafe fn weighted_rows_avx512<const Q: usize>(
         rows: &[f32],
         stride: usize,
         n: usize,
         c: &[f32],
         ct: usize,
         cj: usize,
-        out: &mut [[f32; LANES]; QT],
+        out: &mut [[f32; LANES]; Q],
     ) {
-        let mut acc = [_mm512_setzero_ps(); QT];
+        let mut acc = [_mm512_setzero_ps(); Q];
         for j in 0..n {
             let row = _mm512_loadu_ps(rows.as_ptr().add(j * stride));
             for (t, acc) in acc.iter_mut().enumerate() {
@@ -254,30 +335,34 @@ mod x86 {
         }
     }
 
-    /// [`super::weighted_rows`] with two 8-lane registers per query.
+    /// [`super::weighted_rows`] with two 8-lane registers per query, four queries per pass
+    /// over the rows (eight would need more than AVX2's sixteen registers).
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn weighted_rows_avx2(
+    pub(super) unsafe fn weighted_rows_avx2<const Q: usize>(
         rows: &[f32],
         stride: usize,
         n: usize,
         c: &[f32],
         ct: usize,
         cj: usize,
-        out: &mut [[f32; LANES]; QT],
+        out: &mut [[f32; LANES]; Q],
     ) {
-        let mut acc = [[_mm256_setzero_ps(); 2]; QT];
-        for j in 0..n {
-            let row = rows.as_ptr().add(j * stride);
-            let (r0, r1) = (_mm256_loadu_ps(row), _mm256_loadu_ps(row.add(8)));
-            for (t, acc) in acc.iter_mut().enumerate() {
-                let w = _mm256_set1_ps(*c.get_unchecked(t * ct + j * cj));
-                acc[0] = _mm256_add_ps(acc[0], _mm256_mul_ps(w, r0));
-                acc[1] = _mm256_add_ps(acc[1], _mm256_mul_ps(w, r1));
+        for (pass, out) in out.chunks_mut(4).enumerate() {
+            let c = c.get_unchecked(pass * 4 * ct..);
+            let mut acc = [[_mm256_setzero_ps(); 2]; 4];
+            for j in 0..n {
+                let row = rows.as_ptr().add(j * stride);
+                let (r0, r1) = (_mm256_loadu_ps(row), _mm256_loadu_ps(row.add(8)));
+                for (t, acc) in acc.iter_mut().enumerate().take(out.len()) {
+                    let w = _mm256_set1_ps(*c.get_unchecked(t * ct + j * cj));
+                    acc[0] = _mm256_add_ps(acc[0], _mm256_mul_ps(w, r0));
+                    acc[1] = _mm256_add_ps(acc[1], _mm256_mul_ps(w, r1));
+                }
             }
-        }
-        for (o, acc) in out.iter_mut().zip(acc) {
-            _mm256_storeu_ps(o.as_mut_ptr(), acc[0]);
-            _mm256_storeu_ps(o.as_mut_ptr().add(8), acc[1]);
+            for (o, acc) in out.iter_mut().zip(acc) {
+                _mm256_storeu_ps(o.as_mut_ptr(), acc[0]);
+                _mm256_storeu_ps(o.as_mut_ptr().add(8), acc[1]);
+            }
         }
     }
 }
