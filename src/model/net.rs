@@ -33,6 +33,11 @@ impl Linear {
         })
     }
 
+    /// Width of the input (`in` of the `(out, in)` weights).
+    fn in_features(&self) -> usize {
+        self.w.elem_count() / self.b.len()
+    }
+
     fn quantize(&mut self, on: bool) -> Result<()> {
         self.q = match on {
             true => {

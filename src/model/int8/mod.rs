@@ -19,6 +19,8 @@ use rayon::prelude::*;
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod amx;
+#[cfg(target_arch = "x86_64")]
+mod x86;
 
 use super::kernels::{simd_dispatch, Simd};
 use crate::util::grow;
@@ -104,6 +106,15 @@ impl Int8Kernel {
         match self {
             Int8Kernel::Avx512Vnni => 8,
             _ => 4,
+        }
+    }
+
+    /// Panels per tile: VNNI's 32 registers hold 8 rows × 2 panels of sums, and two weight
+    /// loads per 16 products rather than one per 8 leave the loads fewer than the products.
+    fn panels(self) -> usize {
+        match self {
+            Int8Kernel::Avx512Vnni => 2,
+            _ => 1,
         }
     }
 }
@@ -208,34 +219,79 @@ impl QuantLinear {
     #[cfg(test)]
     pub fn forward_with(&self, kernel: Int8Kernel, x: &[f32]) -> Vec<f32> {
         let mut out = vec![0f32; x.len() / self.k * self.n];
-        self.forward_into(kernel, x, None, &mut out, &mut QuantRows::default());
+        self.forward_into(kernel, x, &mut out, &mut QuantRows::default());
         out
     }
 
-    /// `out = f(x) · wᵀ` (`out` is written, never read), quantising `f(x)` into `a`: both
-    /// buffers are the caller's, reused from layer to layer. `f` (identity when `None`) maps
-    /// each row of `x` in place on a copy just before it is quantised — the previous layer's
-    /// bias and activation, so that their output never makes a pass through memory.
-    pub fn forward_into(
+    /// `out = x · wᵀ` (`out` is written, never read), quantising `x` into `a`: both buffers
+    /// are the caller's, reused from layer to layer.
+    pub fn forward_into(&self, kernel: Int8Kernel, x: &[f32], out: &mut [f32], a: &mut QuantRows) {
+        a.fill(x, self.k, self.quads);
+        self.product(kernel, a, out);
+    }
+
+    /// `f(x · wᵀ)`, quantised into `next` (the input of a product whose width is this one's
+    /// output) without ever being written out whole: each block of rows is computed into a
+    /// per-thread buffer, mapped (the feed-forward's bias and activation) and quantised while
+    /// it is still in cache. The same values as [`Self::forward_into`], `f` and
+    /// [`QuantRows::fill`] in turn, minus a pass through memory over the widest activations
+    /// of the network both ways.
+    pub fn forward_quantised(
         &self,
         kernel: Int8Kernel,
         x: &[f32],
-        f: Option<&RowMap<'_>>,
-        out: &mut [f32],
         a: &mut QuantRows,
+        f: &RowMap<'_>,
+        next: &mut QuantRows,
     ) {
         assert!(kernel.available(), "{} kernel on this CPU", kernel.name());
-        let rows = x.len() / self.k;
-        assert_eq!(out.len(), rows * self.n, "output of {rows} x {}", self.n);
-        if rows == 0 {
-            return;
-        }
-        a.fill(x, self.k, self.quads, f);
+        a.fill(x, self.k, self.quads);
+        let (rows, n, quads) = (a.rows, self.n, self.n.div_ceil(4));
+        next.reserve(rows, quads);
         let a = &*a;
+        next.q[..rows * quads]
+            .par_chunks_mut(BLOCK_ROWS * quads)
+            .zip(next.scale[..rows].par_chunks_mut(BLOCK_ROWS))
+            .zip(next.zero[..rows].par_chunks_mut(BLOCK_ROWS))
+            .enumerate()
+            .for_each(|(b, ((q, scale), zero))| {
+                BLOCK.with_borrow_mut(|buf| {
+                    grow(buf, scale.len() * n);
+                    let out = &mut buf[..scale.len() * n];
+                    block(self, kernel, a, b * BLOCK_ROWS, out);
+                    let rows = out.chunks_exact_mut(n).zip(q.chunks_exact_mut(quads));
+                    for ((x, q), (s, z)) in rows.zip(scale.iter_mut().zip(zero.iter_mut())) {
+                        f(x);
+                        quantize_row(x, q, s, z);
+                    }
+                })
+            });
+    }
+
+    /// `out = x · wᵀ` for the rows `a` holds, quantised by [`QuantRows::fill`] or
+    /// [`Self::forward_quantised`] for this layer's width.
+    pub fn product(&self, kernel: Int8Kernel, a: &QuantRows, out: &mut [f32]) {
+        assert!(kernel.available(), "{} kernel on this CPU", kernel.name());
+        assert_eq!(
+            a.quads, self.quads,
+            "activations quantised for another width"
+        );
+        assert_eq!(
+            out.len(),
+            a.rows * self.n,
+            "output of {} x {}",
+            a.rows,
+            self.n
+        );
         out.par_chunks_mut(BLOCK_ROWS * self.n)
             .enumerate()
             .for_each(|(b, o)| block(self, kernel, a, b * BLOCK_ROWS, o));
     }
+}
+
+thread_local! {
+    /// One block of a product's output per thread (see `forward_quantised`).
+    static BLOCK: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 simd_dispatch!(fn block(
@@ -254,15 +310,16 @@ fn block_impl(lin: &QuantLinear, kernel: Int8Kernel, a: &QuantRows, r0: usize, o
     if kernel == Int8Kernel::Amx {
         return block_amx(lin, a, r0, out);
     }
-    let mr = kernel.rows();
-    let mut acc = [[0i32; NR]; MR_MAX];
-    let panels = lin.packed.chunks_exact(lin.quads).take(lin.n.div_ceil(NR));
-    for (p, panel) in panels.enumerate() {
-        let c0 = p * NR;
-        let cols = NR.min(lin.n - c0);
+    let (mr, width) = (kernel.rows(), kernel.panels() * NR);
+    let mut acc = [[0i32; 2 * NR]; MR_MAX];
+    // Panels in groups the kernel computes at once (the panel count is even, see `new`).
+    let groups = lin.packed.chunks_exact(kernel.panels() * lin.quads);
+    for (g, panels) in groups.take(lin.n.div_ceil(width)).enumerate() {
+        let c0 = g * width;
+        let cols = width.min(lin.n - c0);
         for t in (0..rows).step_by(mr) {
             let a_tile = &a.q[(r0 + t) * lin.quads..(r0 + t + mr) * lin.quads];
-            micro(kernel, a_tile, lin.quads, panel, &mut acc);
+            micro(kernel, a_tile, lin.quads, panels, &mut acc);
             for (r, acc) in acc.iter().enumerate().take(mr.min(rows - t)) {
                 let row = r0 + t + r;
                 let out = &mut out[(t + r) * lin.n + c0..][..cols];
@@ -336,69 +393,74 @@ pub struct QuantRows {
     q: Vec<u32>,
     scale: Vec<f32>,
     zero: Vec<i32>,
+    /// Rows held, and words per row.
+    rows: usize,
+    quads: usize,
 }
 
 impl QuantRows {
-    /// Quantises the rows of `x` (`k` wide) into `quads` words each, rows padded to a multiple
-    /// of [`ROW_PAD`] (the kernels' tiles read them).
-    fn fill(&mut self, x: &[f32], k: usize, quads: usize, f: Option<&RowMap<'_>>) {
-        let rows = x.len() / k;
+    /// Room for `rows` rows of `quads` words, padded to a multiple of [`ROW_PAD`] rows (the
+    /// kernels' tiles read them). Buffers only grow, and nothing is zeroed: the padding rows'
+    /// products are computed by the tiles but never stored, and bytes past `k` in a row's last
+    /// quad meet zero weights.
+    fn reserve(&mut self, rows: usize, quads: usize) {
         let padded = rows.div_ceil(ROW_PAD) * ROW_PAD;
-        // Buffers only grow, and nothing is zeroed: the padding rows' products are computed by
-        // the tiles but never stored, and bytes past `k` in a row's last quad meet zero weights.
         grow(&mut self.q, padded * quads);
         grow(&mut self.scale, padded);
         grow(&mut self.zero, padded);
+        (self.rows, self.quads) = (rows, quads);
+    }
+
+    /// Quantises the rows of `x` (`k` wide) into `quads` words each.
+    fn fill(&mut self, x: &[f32], k: usize, quads: usize) {
+        let rows = x.len() / k;
+        self.reserve(rows, quads);
         self.q[..rows * quads]
             .par_chunks_mut(quads)
             .zip(self.scale[..rows].par_iter_mut())
             .zip(self.zero[..rows].par_iter_mut())
             .zip(x.par_chunks(k))
-            .for_each(|(((q, s), z), x)| match f {
-                None => quantize_row(x, q, s, z),
-                Some(f) => ROW.with_borrow_mut(|row| {
-                    row.clear();
-                    row.extend_from_slice(x);
-                    f(row);
-                    quantize_row(row, q, s, z)
-                }),
-            });
+            .for_each(|(((q, s), z), x)| quantize_row(x, q, s, z));
     }
 }
 
-/// A map applied to each activation row before it is quantised (see `forward_into`).
+/// A map applied in place to each output row before it is quantised (see `forward_quantised`).
 pub type RowMap<'a> = dyn Fn(&mut [f32]) + Sync + 'a;
-
-thread_local! {
-    /// One mapped row at a time per thread: it stays in L1 between the map and quantising.
-    static ROW: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
-}
 
 /// Smallest and largest value of `x` and 0, in four independent runs of eight lanes (a plain
 /// fold over `f32::min` does not vectorise, and one run of eight made each step wait for the
-/// previous compare: a tenth of int8 time). Minimum and maximum are exact, so the grouping
-/// does not change the result.
+/// previous compare: a tenth of int8 time), then the runs folded lane by lane and the lanes
+/// last (a scalar fold over all 64 lanes was another 4 %). Minimum and maximum are exact, so
+/// the grouping does not change the result; NaN is skipped, as `f32::min` skips it.
 #[inline(always)]
 fn range(x: &[f32]) -> (f32, f32) {
+    let min = |a: f32, b: f32| if b < a { b } else { a };
+    let max = |a: f32, b: f32| if b > a { b } else { a };
     let (mut lo, mut hi) = ([[0f32; 8]; 4], [[0f32; 8]; 4]);
     let chunks = x.chunks_exact(32);
     let tail = chunks.remainder();
     for c in chunks {
         for ((lo, hi), c) in lo.iter_mut().zip(hi.iter_mut()).zip(c.chunks_exact(8)) {
             for ((lo, hi), v) in lo.iter_mut().zip(hi.iter_mut()).zip(c) {
-                *lo = if *v < *lo { *v } else { *lo };
-                *hi = if *v > *hi { *v } else { *hi };
+                *lo = min(*lo, *v);
+                *hi = max(*hi, *v);
             }
         }
     }
-    let lo = tail
-        .iter()
-        .chain(lo.iter().flatten())
-        .fold(0f32, |m, v| m.min(*v));
-    let hi = tail
-        .iter()
-        .chain(hi.iter().flatten())
-        .fold(0f32, |m, v| m.max(*v));
+    let (mut l, mut h) = (lo[0], hi[0]);
+    for (lo, hi) in lo[1..].iter().zip(&hi[1..]) {
+        for i in 0..8 {
+            l[i] = min(l[i], lo[i]);
+            h[i] = max(h[i], hi[i]);
+        }
+    }
+    let (mut lo, mut hi) = (0f32, 0f32);
+    for v in l.iter().chain(tail) {
+        lo = min(lo, *v);
+    }
+    for v in h.iter().chain(tail) {
+        hi = max(hi, *v);
+    }
     (lo, hi)
 }
 
@@ -428,32 +490,38 @@ fn quantize_row_impl(x: &[f32], q: &mut [u32], scale: &mut f32, zero_point: &mut
     (*scale, *zero_point) = (s, zero as i32);
 }
 
-/// `acc[r][j] = Σ_k a[r][k] · panel[k][j]` for one tile of rows (`kernel.rows()` of them,
-/// `quads` apart in `a`) and one panel.
+/// `acc[r][j] = Σ_k a[r][k] · panels[k][j]` for one tile of rows (`kernel.rows()` of them,
+/// `quads` apart in `a`) and `kernel.panels()` panels (columns `16·p..` of `acc`).
 fn micro(
     kernel: Int8Kernel,
     a: &[u32],
     quads: usize,
-    panel: &[WeightQuad],
-    acc: &mut [[i32; NR]; MR_MAX],
+    panels: &[WeightQuad],
+    acc: &mut [[i32; 2 * NR]; MR_MAX],
 ) {
-    assert!(a.len() >= kernel.rows() * quads && panel.len() == quads);
+    assert!(a.len() >= kernel.rows() * quads && panels.len() == kernel.panels() * quads);
     match kernel {
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `forward_into` checked that the CPU has AVX2; the slices are as long as
+        // SAFETY: `product` and `forward_quantised` checked that the CPU has AVX2; the slices are as long as
         // the kernel reads (asserted above).
-        Int8Kernel::Avx2 => unsafe { x86::micro_avx2(a, quads, panel, acc) },
+        Int8Kernel::Avx2 => unsafe { x86::micro_avx2(a, quads, panels, acc) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above, for AVX-512F + VNNI.
-        Int8Kernel::Avx512Vnni => unsafe { x86::micro_vnni(a, quads, panel, acc) },
-        _ => micro_portable(a, quads, panel, acc),
+        Int8Kernel::Avx512Vnni => unsafe { x86::micro_vnni(a, quads, panels, acc) },
+        _ => micro_portable(a, quads, panels, acc),
     }
 }
 
-fn micro_portable(a: &[u32], quads: usize, panel: &[WeightQuad], acc: &mut [[i32; NR]; MR_MAX]) {
+fn micro_portable(
+    a: &[u32],
+    quads: usize,
+    panel: &[WeightQuad],
+    acc: &mut [[i32; 2 * NR]; MR_MAX],
+) {
     for (r, acc) in acc.iter_mut().enumerate().take(4) {
         let a = &a[r * quads..(r + 1) * quads];
-        *acc = [0; NR];
+        let acc = &mut acc[..NR];
+        acc.fill(0);
         for (quad, w) in a.iter().zip(panel) {
             let x = quad.to_ne_bytes(); // memory order, as the byte view wrote them
             for (acc, w) in acc.iter_mut().zip(w.0.chunks_exact(4)) {
@@ -461,85 +529,6 @@ fn micro_portable(a: &[u32], quads: usize, panel: &[WeightQuad], acc: &mut [[i32
                     *acc += *x as i32 * *w as i32;
                 }
             }
-        }
-    }
-}
-
-#[cfg(target_arch = "x86_64")]
-mod x86 {
-    use std::arch::x86_64::*;
-
-    use super::{WeightQuad, MR_MAX, NR};
-
-    /// Four rows × 16 outputs: per quad, `vpmaddubsw` (u8·i8 pairs → i16, no saturation for
-    /// our ranges) then `vpmaddwd` by 1 (pairs → i32) and an add. Only aligned derefs and
-    /// `wrapping_add` in the loop: `cargo run` builds with debug assertions, whose checks
-    /// on `ptr::add` and unaligned loads would cost more than the arithmetic.
-    #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn micro_avx2(
-        a: &[u32],
-        quads: usize,
-        panel: &[WeightQuad],
-        acc: &mut [[i32; NR]; MR_MAX],
-    ) {
-        let ones = _mm256_set1_epi16(1);
-        let mut w = panel.as_ptr() as *const __m256i;
-        let mut x = a.as_ptr();
-        let (mut c00, mut c01, mut c10, mut c11) = (zero(), zero(), zero(), zero());
-        let (mut c20, mut c21, mut c30, mut c31) = (zero(), zero(), zero(), zero());
-        for _ in 0..quads {
-            let (w0, w1) = (*w, *w.wrapping_add(1));
-            let step = |c0: &mut __m256i, c1: &mut __m256i, quad: u32| {
-                let x = _mm256_set1_epi32(quad as i32);
-                let p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(x, w0), ones);
-                let p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(x, w1), ones);
-                *c0 = _mm256_add_epi32(*c0, p0);
-                *c1 = _mm256_add_epi32(*c1, p1);
-            };
-            step(&mut c00, &mut c01, *x);
-            step(&mut c10, &mut c11, *x.wrapping_add(quads));
-            step(&mut c20, &mut c21, *x.wrapping_add(2 * quads));
-            step(&mut c30, &mut c31, *x.wrapping_add(3 * quads));
-            w = w.wrapping_add(2);
-            x = x.wrapping_add(1);
-        }
-        for (acc, (c0, c1)) in acc
-            .iter_mut()
-            .zip([(c00, c01), (c10, c11), (c20, c21), (c30, c31)])
-        {
-            _mm256_storeu_si256(acc.as_mut_ptr() as *mut __m256i, c0);
-            _mm256_storeu_si256(acc.as_mut_ptr().add(8) as *mut __m256i, c1);
-        }
-    }
-
-    #[inline(always)]
-    unsafe fn zero() -> __m256i {
-        _mm256_setzero_si256()
-    }
-
-    /// Eight rows × 16 outputs: one `vpdpbusd` per row and quad.
-    #[target_feature(enable = "avx512f,avx512vnni")]
-    pub(super) unsafe fn micro_vnni(
-        a: &[u32],
-        quads: usize,
-        panel: &[WeightQuad],
-        acc: &mut [[i32; NR]; MR_MAX],
-    ) {
-        let mut w = panel.as_ptr() as *const __m512i;
-        let mut x = a.as_ptr();
-        let mut c = [_mm512_setzero_si512(); MR_MAX];
-        for _ in 0..quads {
-            let wv = *w;
-            let mut xr = x;
-            for c in c.iter_mut() {
-                *c = _mm512_dpbusd_epi32(*c, _mm512_set1_epi32(*xr as i32), wv);
-                xr = xr.wrapping_add(quads);
-            }
-            w = w.wrapping_add(1);
-            x = x.wrapping_add(1);
-        }
-        for (acc, c) in acc.iter_mut().zip(c) {
-            _mm512_storeu_si512(acc.as_mut_ptr() as *mut __m512i, c);
         }
     }
 }

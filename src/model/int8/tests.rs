@@ -80,22 +80,25 @@ fn zero_rows_and_zero_weights() {
 }
 
 #[test]
-fn a_row_map_gives_the_bits_of_mapping_first() {
+fn quantising_a_mapped_output_gives_the_bits_of_doing_it_in_turn() {
     use crate::model::config::Activation;
     use crate::model::kernels::bias_activation_rows;
-    let (m, n, k) = (37, 21, 64);
+    // 70 rows: two whole blocks and a part; 52 outputs: not whole panels nor quads of the
+    // next product's input.
+    let (m, n, k, n2) = (70, 52, 64, 24);
     let x = pseudo(5, m * k, 4.0);
-    let w = pseudo(6, n * k, 0.2);
-    let bias = pseudo(7, k, 1.0);
-    let q = QuantLinear::new(&w, n, k);
+    let (up, down) = (pseudo(6, n * k, 0.2), pseudo(8, n2 * n, 0.3));
+    let bias = pseudo(7, n, 1.0);
+    let (up, down) = (QuantLinear::new(&up, n, k), QuantLinear::new(&down, n2, n));
     let f = |rows: &mut [f32]| bias_activation_rows(rows, &bias, Activation::GeluErf);
-    let mut mapped = x.clone();
-    f(&mut mapped);
-    assert_ne!(mapped, x);
-    let kernel = Int8Kernel::active();
-    let want = q.forward_with(kernel, &mapped);
-    let mut got = vec![f32::NAN; m * n];
-    let mut a = QuantRows::default();
-    q.forward_into(kernel, &x, Some(&f), &mut got, &mut a);
-    assert_eq!(got, want);
+    for kernel in [Int8Kernel::Portable, Int8Kernel::active()] {
+        let mut mapped = up.forward_with(kernel, &x);
+        f(&mut mapped);
+        let want = down.forward_with(kernel, &mapped);
+        let (mut a, mut next) = (QuantRows::default(), QuantRows::default());
+        up.forward_quantised(kernel, &x, &mut a, &f, &mut next);
+        let mut got = vec![f32::NAN; m * n2];
+        down.product(kernel, &next, &mut got);
+        assert_eq!(got, want, "{}", kernel.name());
+    }
 }

@@ -27,9 +27,10 @@ pub(super) struct Scratch {
     proj: Vec<f32>,
     /// Hidden states between the attention and feed-forward blocks.
     h1: Vec<f32>,
-    /// The feed-forward block's wide activations (activated in place).
+    /// The feed-forward block's wide activations (activated in place; f32 only).
     ffn: Vec<f32>,
-    quant: QuantRows,
+    /// Quantised activations: a product's input, and the feed-forward's wide ones.
+    quant: [QuantRows; 2],
 }
 
 /// `v[..len]`, growing `v` if it is shorter (only growth zero-fills).
@@ -52,40 +53,45 @@ impl Linear {
     /// `out = x · wᵀ` (no bias: the next kernel fuses it), `x` of `rows × in`.
     fn matmul_into(&self, x: &[f32], out: &mut [f32], quant: &mut QuantRows) -> Result<()> {
         match &self.q {
-            Some(q) => q.forward_into(Int8Kernel::active(), x, None, out, quant),
+            Some(q) => q.forward_into(Int8Kernel::active(), x, out, quant),
             None => with_slice(&self.w, |w| gemm_f32(x, w, out, self.b.len()))?,
         }
         Ok(())
     }
 
-    /// `out = act(x + bias) · wᵀ`. int8 needs only the quantised activation, so there bias
-    /// and activation run row by row just before each row is quantised (same values), not as
-    /// a pass of their own over `x`, which is left as it was; f32 applies them to `x` in place.
-    fn activated_matmul_into(
-        &self,
-        x: &mut [f32],
-        bias: &[f32],
+    /// The feed-forward block without its last bias: `out = act(x · upᵀ + b) · downᵀ`. In
+    /// int8 the wide activations are never written whole (`forward_quantised`): only their
+    /// quantised form is needed, so `wide` stays unused; f32 keeps them in `wide`. Mapped and
+    /// quantised per block of rows while the block is in cache: faster than doing it as a pass
+    /// of its own (int8 +5 % on VNNI, +14 % on AMX, measured) and than in each 16-column tile
+    /// (4 % slower than a pass, measured earlier).
+    fn feed_forward(
+        up: &Linear,
+        down: &Linear,
         act: Activation,
+        x: &[f32],
+        wide: &mut Vec<f32>,
         out: &mut [f32],
-        quant: &mut QuantRows,
+        quant: &mut [QuantRows; 2],
     ) -> Result<()> {
-        match &self.q {
-            Some(q) => {
-                let f = |row: &mut [f32]| kernels::bias_activation_rows(row, bias, act);
-                q.forward_into(Int8Kernel::active(), x, Some(&f), out, quant);
-                Ok(())
-            }
-            None => {
-                kernels::bias_activation(x, bias, act);
-                self.matmul_into(x, out, quant)
-            }
+        if let (Some(uq), Some(dq)) = (&up.q, &down.q) {
+            let kernel = Int8Kernel::active();
+            let f = |row: &mut [f32]| kernels::bias_activation_rows(row, &up.b, act);
+            let [a, next] = quant;
+            uq.forward_quantised(kernel, x, a, &f, next);
+            dq.product(kernel, next, out);
+            return Ok(());
         }
+        let wide = sized(wide, x.len() / up.in_features() * up.b.len());
+        up.matmul_into(x, wide, &mut quant[0])?;
+        kernels::bias_activation(wide, &up.b, act);
+        down.matmul_into(wide, out, &mut quant[0])
     }
 
     /// `x · wᵀ` into a new vector: for the classifier head's two small products per text.
     pub(super) fn apply(&self, x: &[f32]) -> Result<Vec<f32>> {
         let n = self.b.len();
-        let mut out = vec![0f32; x.len() / (self.w.elem_count() / n) * n];
+        let mut out = vec![0f32; x.len() / self.in_features() * n];
         self.matmul_into(x, &mut out, &mut QuantRows::default())?;
         Ok(out)
     }
@@ -165,21 +171,16 @@ impl Transformer {
         let h = self.hidden;
         let x = &s.x[..total * h];
         let qkv = sized(&mut s.qkv, total * 3 * h);
-        l.qkv.matmul_into(x, qkv, &mut s.quant)?;
+        l.qkv.matmul_into(x, qkv, &mut s.quant[0])?;
         let ctx = sized(&mut s.ctx, total * h);
         kernels::packed_attention(ctx, qkv, &l.qkv.b, offsets, self.cfg.num_heads, h);
         let proj = sized(&mut s.proj, total * h);
-        l.out.matmul_into(ctx, proj, &mut s.quant)?;
+        l.out.matmul_into(ctx, proj, &mut s.quant[0])?;
         let h1 = sized(&mut s.h1, total * h);
         let (n1, eps) = (&l.norm1, self.eps);
         kernels::bias_residual_layer_norm(h1, proj, &l.out.b, x, &n1.gamma, &n1.beta, eps);
-        let ffn = sized(&mut s.ffn, total * self.cfg.intermediate_size);
-        l.up.matmul_into(h1, ffn, &mut s.quant)?;
-        // Bias and GELU are not fused into the int8 product's tiles: measured, that was 4 %
-        // slower than applying them as each row is quantised for the next product.
         let act = self.cfg.activation;
-        l.down
-            .activated_matmul_into(ffn, &l.up.b, act, proj, &mut s.quant)?;
+        Linear::feed_forward(&l.up, &l.down, act, h1, &mut s.ffn, proj, &mut s.quant)?;
         let (n2, x) = (&l.norm2, &mut s.x[..total * h]);
         kernels::bias_residual_layer_norm(x, proj, &l.down.b, h1, &n2.gamma, &n2.beta, eps);
         Ok(())
