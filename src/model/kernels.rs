@@ -60,7 +60,8 @@ impl Simd {
             0 => {
                 let cap = match std::env::var("PALAUTE_SIMD").as_deref() {
                     Ok("baseline") => Simd::Baseline,
-                    Ok("avx2") => Simd::Avx2Fma,
+                    // `avxvnni`: AVX2 element-wise kernels, int8 on AVX-VNNI (see `Int8Kernel`).
+                    Ok("avx2" | "avxvnni") => Simd::Avx2Fma,
                     _ => Simd::Avx512,
                 };
                 Simd::cap(cap)

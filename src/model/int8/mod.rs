@@ -48,6 +48,7 @@ pub const MAX_INPUTS: usize = 60_000;
 pub enum Int8Kernel {
     Portable,
     Avx2,
+    AvxVnni,
     Avx512Vnni,
     Amx,
 }
@@ -57,20 +58,25 @@ impl Int8Kernel {
         match self {
             Int8Kernel::Portable => "portable",
             Int8Kernel::Avx2 => "avx2 (vpmaddubsw)",
+            Int8Kernel::AvxVnni => "avx-vnni (vpdpbusd ymm)",
             Int8Kernel::Avx512Vnni => "avx512-vnni (vpdpbusd)",
             Int8Kernel::Amx => "amx-int8 (tdpbusd)",
         }
     }
 
     /// The widest kernel this CPU runs, capped like the other kernels by `PALAUTE_SIMD`
-    /// ([`Simd::active`]): `PALAUTE_SIMD=avx2` measures the AVX2 path on an AVX-512 machine,
-    /// and `PALAUTE_SIMD=avx512` the AVX-512 VNNI one on a machine with AMX.
+    /// ([`Simd::active`]), which names a class of CPU: `avx2` measures the AVX2 path
+    /// (`vpmaddubsw`) on any newer machine, `avxvnni` the 256-bit VNNI one of AVX2 CPUs that
+    /// have AVX-VNNI (Intel's client cores since Alder Lake, which lack AVX-512), and `avx512`
+    /// the AVX-512 VNNI one on a machine with AMX.
     pub fn active() -> Int8Kernel {
+        let env = simd_env();
         match Simd::active() {
-            Simd::Avx512 if Int8Kernel::Amx.available() && !simd_capped_at_avx512() => {
-                Int8Kernel::Amx
-            }
+            Simd::Avx512 if Int8Kernel::Amx.available() && env != "avx512" => Int8Kernel::Amx,
             Simd::Avx512 if vnni_detected() => Int8Kernel::Avx512Vnni,
+            Simd::Avx512 | Simd::Avx2Fma if avxvnni_detected() && env != "avx2" => {
+                Int8Kernel::AvxVnni
+            }
             Simd::Avx512 | Simd::Avx2Fma => Int8Kernel::Avx2,
             Simd::Baseline => Int8Kernel::Portable,
         }
@@ -81,6 +87,7 @@ impl Int8Kernel {
         match self {
             Int8Kernel::Portable => true,
             Int8Kernel::Avx2 => Simd::detected() >= Simd::Avx2Fma,
+            Int8Kernel::AvxVnni => Simd::detected() >= Simd::Avx2Fma && avxvnni_detected(),
             Int8Kernel::Avx512Vnni => Simd::detected() == Simd::Avx512 && vnni_detected(),
             Int8Kernel::Amx => amx_ready(),
         }
@@ -136,10 +143,21 @@ fn amx_ready() -> bool {
     }
 }
 
-/// `PALAUTE_SIMD=avx512`, read once ([`Int8Kernel::active`] runs for every product).
-fn simd_capped_at_avx512() -> bool {
-    static CAPPED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *CAPPED.get_or_init(|| std::env::var("PALAUTE_SIMD").is_ok_and(|v| v == "avx512"))
+/// `PALAUTE_SIMD`, read once ([`Int8Kernel::active`] runs for every product).
+fn simd_env() -> &'static str {
+    static ENV: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ENV.get_or_init(|| std::env::var("PALAUTE_SIMD").unwrap_or_default())
+}
+
+fn avxvnni_detected() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avxvnni")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
+    }
 }
 
 fn vnni_detected() -> bool {
@@ -505,6 +523,9 @@ fn micro(
         // SAFETY: `product` and `forward_quantised` checked that the CPU has AVX2; the slices are as long as
         // the kernel reads (asserted above).
         Int8Kernel::Avx2 => unsafe { x86::micro_avx2(a, quads, panels, acc) },
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: as above, for AVX-VNNI.
+        Int8Kernel::AvxVnni => unsafe { x86::micro_avxvnni(a, quads, panels, acc) },
         #[cfg(target_arch = "x86_64")]
         // SAFETY: as above, for AVX-512F + VNNI.
         Int8Kernel::Avx512Vnni => unsafe { x86::micro_vnni(a, quads, panels, acc) },

@@ -53,7 +53,13 @@ fn every_kernel_gives_the_same_bits() {
         w[..k].iter_mut().for_each(|v| *v = -1.0);
         let q = QuantLinear::new(&w, n, k);
         let portable = q.forward_with(Int8Kernel::Portable, &x);
-        for kernel in [Int8Kernel::Avx2, Int8Kernel::Avx512Vnni, Int8Kernel::Amx] {
+        let kernels = [
+            Int8Kernel::Avx2,
+            Int8Kernel::AvxVnni,
+            Int8Kernel::Avx512Vnni,
+            Int8Kernel::Amx,
+        ];
+        for kernel in kernels {
             if kernel.available() {
                 assert_eq!(
                     q.forward_with(kernel, &x),
