@@ -4,16 +4,17 @@
 //! Why these ranges: AVX2 has no 8-bit dot product that accumulates in 32 bits; its
 //! `vpmaddubsw` multiplies unsigned by signed bytes and adds pairs into *saturating* i16. With
 //! activations in 0..=255 and weights in -63..=63 a pair sums to at most 2·255·63 = 32 130 <
-//! 32 767, so nothing saturates and the AVX2 kernel computes the same exact integers as AVX-512
-//! VNNI's `vpdpbusd` (which accumulates in i32 directly) and as the portable loop. The
-//! dequantisation after the integer product is one shared piece of code, so every CPU path
-//! gives the same bits (checked in the tests by forcing each path).
+//! 32 767, so nothing saturates and the AVX2 kernel computes the same exact integers as VNNI's
+//! `vpdpbusd` (512 bits with AVX-512, 256 with AVX-VNNI; it accumulates in i32 directly), as
+//! AMX and as the portable loop. The dequantisation after the integer product is one shared
+//! piece of code, so every CPU path gives the same bits (checked in the tests by forcing each
+//! path).
 //!
 //! Layout: weights are packed in panels of [`NR`] output channels; inside a panel, for every
 //! group of four inputs (`k` quad), 16 × 4 bytes: output 0's four weights, output 1's, … —
-//! one 512-bit load for VNNI, two 256-bit loads for AVX2, one row of an AMX weight tile
-//! (`amx.rs`). Activations are stored four to a `u32`, the unit the vector kernels broadcast
-//! and 16 of which make a row of an AMX activation tile.
+//! one 512-bit load for VNNI, two 256-bit loads for AVX2 and AVX-VNNI, one row of an AMX
+//! weight tile (`amx.rs`). Activations are stored four to a `u32`, the unit the vector kernels
+//! broadcast and 16 of which make a row of an AMX activation tile.
 
 use rayon::prelude::*;
 
