@@ -32,7 +32,7 @@ use context::Context;
 use head::{HeadError, Inputs, LinearHead};
 use labeller::Labeller;
 use sentiment::SentimentSource;
-use training::{NO_STAGE, SENTIMENT_LABELS};
+use training::{Labelled, NO_STAGE, SENTIMENT_LABELS};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ClassifyError {
@@ -102,14 +102,16 @@ impl Classifier {
             }
             (None, None) => {
                 let labels: Vec<String> = SENTIMENT_LABELS.iter().map(|s| s.to_string()).collect();
-                SentimentSource::Head(Box::new(train_head(
-                    "sentiment",
-                    &training::shipped_sentiment()?,
-                    &labels,
-                    false,
-                    encoder,
-                    cache,
-                )?))
+                let train = |task: &str, rows: &[Labelled]| {
+                    train_head(task, rows, &labels, false, encoder, cache).map(Box::new)
+                };
+                SentimentSource::Routed {
+                    feedback: train("sentiment", &training::shipped_sentiment()?)?,
+                    general: train(
+                        sentiment::GENERAL_TASK,
+                        &training::shipped_sentiment_general()?,
+                    )?,
+                }
             }
         };
         let labeller = |path: &Option<PathBuf>, task: &str, cb: &Codebook, multi: bool| match path {
@@ -394,9 +396,10 @@ impl Classifier {
 
     /// The trained heads in use (sentiment, themes, stages), for run.json.
     pub fn heads(&self) -> Vec<&LinearHead> {
-        let sentiment = match &self.sentiment {
-            SentimentSource::Head(h) => Some(h.as_ref()),
-            SentimentSource::Model(_) => None,
+        let sentiment: Vec<&LinearHead> = match &self.sentiment {
+            SentimentSource::Head(h) => vec![h],
+            SentimentSource::Routed { feedback, general } => vec![feedback, general],
+            SentimentSource::Model(_) => vec![],
         };
         sentiment
             .into_iter()

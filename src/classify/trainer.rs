@@ -31,7 +31,7 @@ const HEAD_VERSION: &str = "4";
 /// feedback uses.
 fn train_options(task: &str) -> TrainOptions {
     TrainOptions {
-        lexical: (task != "sentiment").then(LexicalSpec::default),
+        lexical: (!task.starts_with("sentiment")).then(LexicalSpec::default),
         ..TrainOptions::default()
     }
 }
