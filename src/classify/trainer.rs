@@ -31,7 +31,8 @@ const HEAD_VERSION: &str = "4";
 /// feedback uses.
 fn train_options(task: &str) -> TrainOptions {
     TrainOptions {
-        lexical: (!task.starts_with("sentiment")).then(LexicalSpec::default),
+        lexical: (task != "sentiment" && task != super::sentiment::GENERAL_TASK)
+            .then(LexicalSpec::default),
         ..TrainOptions::default()
     }
 }

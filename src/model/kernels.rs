@@ -58,10 +58,10 @@ impl Simd {
     pub fn active() -> Simd {
         match LEVEL.load(Ordering::Relaxed) {
             0 => {
-                let cap = match std::env::var("PALAUTE_SIMD").as_deref() {
-                    Ok("baseline") => Simd::Baseline,
+                let cap = match simd_env() {
+                    "baseline" => Simd::Baseline,
                     // `avxvnni`: AVX2 element-wise kernels, int8 on AVX-VNNI (see `Int8Kernel`).
-                    Ok("avx2" | "avxvnni") => Simd::Avx2Fma,
+                    "avx2" | "avxvnni" => Simd::Avx2Fma,
                     _ => Simd::Avx512,
                 };
                 Simd::cap(cap)
@@ -82,6 +82,15 @@ impl Simd {
 }
 
 use std::sync::atomic::{AtomicU8, Ordering};
+
+/// `PALAUTE_SIMD` as set when first read: the CPU class to run as (`baseline`, `avx2`,
+/// `avxvnni`, `avx512`; empty = the widest this CPU has). [`Simd::active`] caps the
+/// element-wise kernels by it, `Int8Kernel::active` picks the int8 kernel by it (read for
+/// every product, hence kept).
+pub(super) fn simd_env() -> &'static str {
+    static ENV: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ENV.get_or_init(|| std::env::var("PALAUTE_SIMD").unwrap_or_default())
+}
 
 /// 0 = not chosen yet, else 1 + the `Simd` level.
 static LEVEL: AtomicU8 = AtomicU8::new(0);

@@ -23,7 +23,7 @@ mod amx;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
-use super::kernels::{simd_dispatch, Simd};
+use super::kernels::{simd_dispatch, simd_env, Simd};
 use crate::util::grow;
 
 /// Output channels per packed panel (one 512-bit register of i32 sums).
@@ -142,12 +142,6 @@ fn amx_ready() -> bool {
     {
         false
     }
-}
-
-/// `PALAUTE_SIMD`, read once ([`Int8Kernel::active`] runs for every product).
-fn simd_env() -> &'static str {
-    static ENV: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ENV.get_or_init(|| std::env::var("PALAUTE_SIMD").unwrap_or_default())
 }
 
 fn avxvnni_detected() -> bool {

@@ -53,12 +53,9 @@ simd_dispatch!(fn attend_one(
 /// inner loops have no scalar tails: at typical lengths of 20-40 tokens the tails would cost
 /// more than the vector part.
 const LANES: usize = 16;
-/// Queries of one head handled together by `attend_one`: eight while more than four are left
-/// (eight independent sums keep both AVX-512 adders busy despite the add's latency; four left
-/// half of them idle), then four (a short last group repeats its last query, computed and
-/// never stored, so the waste stays below four).
-const QT: usize = 8;
-const QT_LAST: usize = 4;
+/// Queries of one head handled together by `attend_one`, so each key and value row loaded
+/// serves all of them (eight measured no faster).
+const QT: usize = 4;
 
 /// Largest of `x` (a multiple of [`LANES`] long) in [`LANES`] independent lanes, NaN skipped.
 #[inline(always)]
@@ -145,16 +142,8 @@ fn attend_one_impl(qkv: &[f32], bias: &[f32], heads: usize, out: &mut [f32], wor
             stride: hidden,
             col: h * dh,
         };
-        let mut i0 = 0;
-        while i0 < len {
-            let (scores, acc) = (&mut *scores, &mut *acc);
-            if len - i0 > QT_LAST {
-                head.attend::<QT>(i0, scores, acc, &mut out);
-                i0 += QT;
-            } else {
-                head.attend::<QT_LAST>(i0, scores, acc, &mut out);
-                i0 += QT_LAST;
-            }
+        for i0 in (0..len).step_by(QT) {
+            head.attend(i0, scores, acc, &mut out);
         }
     }
 }
@@ -178,24 +167,18 @@ struct Out<'a> {
 }
 
 impl Head<'_> {
-    /// Queries `i0..i0 + Q` (those that exist) of this head into `out`. Each score and output
+    /// Queries `i0..i0 + QT` (those that exist) of this head into `out`. Each score and output
     /// sums its terms in the same order as one query at a time would, so the group size does
     /// not change a bit; rows past the last query are computed and never stored.
     #[inline(always)]
-    fn attend<const Q: usize>(
-        &self,
-        i0: usize,
-        scores: &mut [f32],
-        acc: &mut [f32],
-        out: &mut Out<'_>,
-    ) {
+    fn attend(&self, i0: usize, scores: &mut [f32], acc: &mut [f32], out: &mut Out<'_>) {
         let (stride, col, out) = (out.stride, out.col, &mut *out.rows);
         let (simd, padded, dh, len) = (self.simd, self.padded, acc.len(), self.len);
-        let live = Q.min(len - i0);
+        let live = QT.min(len - i0);
         // The weights of the key rows in `weighted_rows`: query t's dimension d.
-        let qg = &self.q[i0 * dh..][..Q * dh];
+        let qg = &self.q[i0 * dh..][..QT * dh];
         for blk in 0..padded / LANES {
-            let mut s = [[0f32; LANES]; Q];
+            let mut s = [[0f32; LANES]; QT];
             weighted_rows(
                 simd,
                 &self.kt[blk * LANES..],
@@ -209,7 +192,7 @@ impl Head<'_> {
                 scores[t * padded + blk * LANES..][..LANES].copy_from_slice(s);
             }
         }
-        let mut inv = [0f32; Q];
+        let mut inv = [0f32; QT];
         for (t, inv) in inv.iter_mut().enumerate().take(live) {
             let scores = &mut scores[t * padded..][..padded];
             // Padding keys first get -∞, so the maximum runs over whole registers (max is
@@ -229,7 +212,7 @@ impl Head<'_> {
         }
         if dh.is_multiple_of(LANES) {
             for c in 0..dh / LANES {
-                let mut a = [[0f32; LANES]; Q];
+                let mut a = [[0f32; LANES]; QT];
                 let v = &self.v[c * LANES..];
                 weighted_rows(simd, v, dh, len, scores, (padded, 1), &mut a);
                 for (t, a) in a.iter().enumerate().take(live) {
@@ -258,27 +241,27 @@ impl Head<'_> {
 }
 
 /// `acc[t][l] = Σ_j c[t·ct + j·cj] · rows[j·stride + l]` over `n` rows of [`LANES`] values
-/// (`rows[j·stride..]`) weighted per query `t` of a group of `Q`: both halves of attention —
+/// (`rows[j·stride..]`) weighted per query `t` of a group of [`QT`]: both halves of attention —
 /// queries × transposed keys (rows = key dimensions, weights = the group's queries) and
 /// softmax weights × values (rows = tokens' values, weights = the scores). Summed in `j` order
 /// with a separate multiply and add, so every path gives the same bits. Written with
 /// intrinsics: the compiler's own vectorisation of these loops was fragile (scalar code, or
 /// gathers across the queries, in some builds), and they are most of the attention's time.
 #[inline(always)]
-fn weighted_rows<const Q: usize>(
+fn weighted_rows(
     simd: Simd,
     rows: &[f32],
     stride: usize,
     n: usize,
     c: &[f32],
     (ct, cj): (usize, usize),
-    acc: &mut [[f32; LANES]; Q],
+    acc: &mut [[f32; LANES]; QT],
 ) {
     if n == 0 {
-        *acc = [[0.0; LANES]; Q];
+        *acc = [[0.0; LANES]; QT];
         return;
     }
-    assert!(rows.len() >= (n - 1) * stride + LANES && c.len() > (Q - 1) * ct + (n - 1) * cj);
+    assert!(rows.len() >= (n - 1) * stride + LANES && c.len() > (QT - 1) * ct + (n - 1) * cj);
     #[cfg(target_arch = "x86_64")]
     match simd {
         // SAFETY: `simd` never exceeds what the CPU has (`Simd::active`); every read stays in
@@ -293,7 +276,7 @@ fn weighted_rows<const Q: usize>(
         Simd::Baseline => {}
     }
     let _ = simd;
-    *acc = [[0.0; LANES]; Q];
+    *acc = [[0.0; LANES]; QT];
     for j in 0..n {
         let row = &rows[j * stride..][..LANES];
         for (t, acc) in acc.iter_mut().enumerate() {
@@ -309,20 +292,20 @@ fn weighted_rows<const Q: usize>(
 mod x86 {
     use std::arch::x86_64::*;
 
-    use super::LANES;
+    use super::{LANES, QT};
 
     /// [`super::weighted_rows`] with one 16-lane register per query.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn weighted_rows_avx512<const Q: usize>(
+    pub(super) unsafe fn weighted_rows_avx512(
         rows: &[f32],
         stride: usize,
         n: usize,
         c: &[f32],
         ct: usize,
         cj: usize,
-        out: &mut [[f32; LANES]; Q],
+        out: &mut [[f32; LANES]; QT],
     ) {
-        let mut acc = [_mm512_setzero_ps(); Q];
+        let mut acc = [_mm512_setzero_ps(); QT];
         for j in 0..n {
             let row = _mm512_loadu_ps(rows.as_ptr().add(j * stride));
             for (t, acc) in acc.iter_mut().enumerate() {
@@ -335,34 +318,30 @@ mod x86 {
         }
     }
 
-    /// [`super::weighted_rows`] with two 8-lane registers per query, four queries per pass
-    /// over the rows (eight would need more than AVX2's sixteen registers).
+    /// [`super::weighted_rows`] with two 8-lane registers per query.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn weighted_rows_avx2<const Q: usize>(
+    pub(super) unsafe fn weighted_rows_avx2(
         rows: &[f32],
         stride: usize,
         n: usize,
         c: &[f32],
         ct: usize,
         cj: usize,
-        out: &mut [[f32; LANES]; Q],
+        out: &mut [[f32; LANES]; QT],
     ) {
-        for (pass, out) in out.chunks_mut(4).enumerate() {
-            let c = c.get_unchecked(pass * 4 * ct..);
-            let mut acc = [[_mm256_setzero_ps(); 2]; 4];
-            for j in 0..n {
-                let row = rows.as_ptr().add(j * stride);
-                let (r0, r1) = (_mm256_loadu_ps(row), _mm256_loadu_ps(row.add(8)));
-                for (t, acc) in acc.iter_mut().enumerate().take(out.len()) {
-                    let w = _mm256_set1_ps(*c.get_unchecked(t * ct + j * cj));
-                    acc[0] = _mm256_add_ps(acc[0], _mm256_mul_ps(w, r0));
-                    acc[1] = _mm256_add_ps(acc[1], _mm256_mul_ps(w, r1));
-                }
+        let mut acc = [[_mm256_setzero_ps(); 2]; QT];
+        for j in 0..n {
+            let row = rows.as_ptr().add(j * stride);
+            let (r0, r1) = (_mm256_loadu_ps(row), _mm256_loadu_ps(row.add(8)));
+            for (t, acc) in acc.iter_mut().enumerate() {
+                let w = _mm256_set1_ps(*c.get_unchecked(t * ct + j * cj));
+                acc[0] = _mm256_add_ps(acc[0], _mm256_mul_ps(w, r0));
+                acc[1] = _mm256_add_ps(acc[1], _mm256_mul_ps(w, r1));
             }
-            for (o, acc) in out.iter_mut().zip(acc) {
-                _mm256_storeu_ps(o.as_mut_ptr(), acc[0]);
-                _mm256_storeu_ps(o.as_mut_ptr().add(8), acc[1]);
-            }
+        }
+        for (o, acc) in out.iter_mut().zip(acc) {
+            _mm256_storeu_ps(o.as_mut_ptr(), acc[0]);
+            _mm256_storeu_ps(o.as_mut_ptr().add(8), acc[1]);
         }
     }
 }
