@@ -130,10 +130,11 @@ pub struct AdaptReport {
 
 /// Adapting, caching and mixing the layers of a loaded encoder.
 impl TransformerEncoder {
-    /// Token ids a training text is fed as: the passage prefix, special tokens, and only the
-    /// first window of a text longer than `max_len` (training texts are short).
-    pub fn training_ids(&self, text: &str) -> Result<Vec<u32>> {
-        let prefix = self.prefix(InputKind::Passage).to_string();
+    /// Token ids a training text is fed as: the prefix of `kind` (the one the adapted layers
+    /// will see at inference), special tokens, and only the first window of a text longer
+    /// than `max_len` (training texts are short).
+    pub fn training_ids(&self, text: &str, kind: InputKind) -> Result<Vec<u32>> {
+        let prefix = self.prefix(kind).to_string();
         let prefix_ids = if prefix.is_empty() {
             Vec::new()
         } else {
@@ -299,7 +300,7 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, t)| AdaptExample {
-                ids: enc.training_ids(t).unwrap(),
+                ids: enc.training_ids(t, InputKind::Passage).unwrap(),
                 targets: vec![Some(vec![u32::from(i >= 3)])],
             })
             .collect()
