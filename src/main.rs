@@ -1,6 +1,6 @@
 //! Command-line entry: parse arguments, set up logging, call the library.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -127,49 +127,10 @@ enum Command {
     ///
     /// This is how a researcher recodes: correct labels in a CSV, train, point palaute.toml's
     /// [classify] sentiment_head / theme_head / stage_head at the file, rerun.
-    Train {
-        /// Labelled CSV: columns id,text,lang,label (themes: several labels joined with |).
-        labels: PathBuf,
-        #[arg(long, value_enum, default_value = "sentiment")]
-        task: EvalTask,
-        /// Where to write the head (JSON).
-        #[arg(long, short)]
-        out: PathBuf,
-        /// Train on the file alone, without the examples shipped with palaute.
-        #[arg(long)]
-        only_file: bool,
-        #[command(flatten)]
-        model: ModelArgs,
-    },
+    Train(TrainArgs),
     /// Accuracy and macro-F1 of sentiment, themes or stages against a labelled CSV, or
     /// cross-validated on the training data (--cv).
-    Eval {
-        /// Labelled CSV: columns id,text,lang and label (or sentiment / themes / stage,
-        /// one column per task).
-        /// Several files are scored as one set (e.g. one file per language). Files with a
-        /// doc_id column hold whole documents, one sentence per row, scored in context.
-        #[arg(required_unless_present = "cv")]
-        labels: Vec<PathBuf>,
-        /// K-fold cross-validation of the task's head on its own training data instead of
-        /// a labelled file.
-        #[arg(long, value_name = "K", conflicts_with_all = ["labels", "codebook"])]
-        cv: Option<usize>,
-        #[arg(long, value_enum, default_value = "sentiment")]
-        task: EvalTask,
-        /// Print the full report as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Also write every row's gold and predicted label to this CSV.
-        #[arg(long, value_name = "CSV")]
-        predictions: Option<PathBuf>,
-        /// Score themes/stages zero-shot against this codebook (TOML; its ids are the gold
-        /// labels, its names in several languages are the prototypes) instead of the
-        /// configured heads. A path, or the name of a built-in codebook.
-        #[arg(long, value_name = "TOML")]
-        codebook: Option<String>,
-        #[command(flatten)]
-        model: ModelArgs,
-    },
+    Eval(EvalArgs),
 }
 
 #[derive(Subcommand)]
@@ -181,6 +142,51 @@ enum ModelsCommand {
         /// Repo id; default: the configured encoder.
         id: Option<String>,
     },
+}
+
+#[derive(Args)]
+struct TrainArgs {
+    /// Labelled CSV: columns id,text,lang,label (themes: several labels joined with |).
+    labels: PathBuf,
+    #[arg(long, value_enum, default_value = "sentiment")]
+    task: EvalTask,
+    /// Where to write the head (JSON).
+    #[arg(long, short)]
+    out: PathBuf,
+    /// Train on the file alone, without the examples shipped with palaute.
+    #[arg(long)]
+    only_file: bool,
+    #[command(flatten)]
+    model: ModelArgs,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// Labelled CSV: columns id,text,lang and label (or sentiment / themes / stage,
+    /// one column per task).
+    /// Several files are scored as one set (e.g. one file per language). Files with a
+    /// doc_id column hold whole documents, one sentence per row, scored in context.
+    #[arg(required_unless_present = "cv")]
+    labels: Vec<PathBuf>,
+    /// K-fold cross-validation of the task's head on its own training data instead of
+    /// a labelled file.
+    #[arg(long, value_name = "K", conflicts_with_all = ["labels", "codebook"])]
+    cv: Option<usize>,
+    #[arg(long, value_enum, default_value = "sentiment")]
+    task: EvalTask,
+    /// Print the full report as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Also write every row's gold and predicted label to this CSV.
+    #[arg(long, value_name = "CSV")]
+    predictions: Option<PathBuf>,
+    /// Score themes/stages zero-shot against this codebook (TOML; its ids are the gold
+    /// labels, its names in several languages are the prototypes) instead of the
+    /// configured heads. A path, or the name of a built-in codebook.
+    #[arg(long, value_name = "TOML")]
+    codebook: Option<String>,
+    #[command(flatten)]
+    model: ModelArgs,
 }
 
 #[derive(Args)]
@@ -277,85 +283,18 @@ fn load_encoder(
 }
 
 fn dispatch(cli: &Cli) -> Result<ExitCode> {
-    let mut config = match &cli.config {
+    let config = match &cli.config {
         Some(path) => Config::load(path)?,
         None => Config::default(),
     };
+    let done = |()| ExitCode::SUCCESS;
     match &cli.command {
         Command::CheckParquet { path } => Ok(match palaute::ingest::parquet::decode_check(path) {
             Ok(()) => ExitCode::SUCCESS,
             Err(_) => ExitCode::from(2),
         }),
-        Command::Init { path, force } => {
-            if path.exists() && !force {
-                anyhow::bail!(
-                    "{} already exists (use --force to overwrite)",
-                    path.display()
-                );
-            }
-            std::fs::write(path, palaute::config::STARTER_TOML)
-                .with_context(|| format!("writing {}", path.display()))?;
-            if !cli.quiet {
-                eprintln!("wrote {}", path.display());
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Run(args) => {
-            // This binary can decode Parquet inputs in a child first (see isolate_with).
-            if let Ok(exe) = std::env::current_exe() {
-                palaute::ingest::parquet::isolate_with(exe);
-            }
-            if args.no_classify {
-                config.classify.enabled = false;
-            }
-            let shard = match &args.shard {
-                Some(spec) => Some(
-                    palaute::parts::shard::Shard::parse(
-                        spec,
-                        &|k| std::env::var(k).ok(),
-                        config.run.shards,
-                    )
-                    .map_err(anyhow::Error::msg)?,
-                ),
-                None => None,
-            };
-            let opts = RunOptions {
-                inputs: args.inputs.clone(),
-                out: args.out.clone(),
-                progress: Progress::new(!cli.quiet),
-                model_dir: args.model.model_dir.clone(),
-                write_embeddings: args.write_embeddings,
-                append: args.append,
-                shard,
-            };
-            let summary = palaute::run(&config, &opts)?;
-            if !cli.quiet {
-                eprintln!(
-                    "{} files → {} documents, {} segments, {} rejects → {}",
-                    summary.files,
-                    summary.documents,
-                    summary.segments,
-                    summary.rejects,
-                    summary
-                        .outputs
-                        .first()
-                        .filter(|_| shard.is_some())
-                        .unwrap_or(&args.out)
-                        .display()
-                );
-            }
-            // Partial success is success: rejects are reported in rejects.parquet. A shard
-            // may hold no block at all; the merge judges the whole.
-            Ok(if summary.documents == 0 && shard.is_none() {
-                eprintln!(
-                    "error: nothing could be processed; see {}",
-                    args.out.join("rejects.parquet").display()
-                );
-                ExitCode::FAILURE
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
+        Command::Init { path, force } => init(path, *force, cli.quiet).map(done),
+        Command::Run(args) => run(config, args, cli.quiet),
         Command::Query {
             out_dir,
             sql,
@@ -367,42 +306,13 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             let mut df = run_query(out_dir, sql, *allow_files)?;
             let mut buf = Vec::new();
             write_result(&mut df, *format, output.as_deref(), &mut buf)?;
-            emit(&buf)?;
-            Ok(ExitCode::SUCCESS)
+            emit(&buf).map(done)
         }
         Command::Forget {
             out_dir,
             respondents,
             file,
-        } => {
-            let mut ids = respondents.clone();
-            if let Some(f) = file {
-                let text = std::fs::read_to_string(f)
-                    .with_context(|| format!("reading {}", f.display()))?;
-                ids.extend(
-                    text.lines()
-                        .map(str::trim)
-                        .filter(|l| !l.is_empty())
-                        .map(String::from),
-                );
-            }
-            if ids.is_empty() {
-                anyhow::bail!("name respondents with --respondent ID or --file FILE");
-            }
-            let (summary, gone) =
-                palaute::pipeline::forget(&config, out_dir, &ids, Progress::new(!cli.quiet))?;
-            if !cli.quiet {
-                eprintln!(
-                    "removed {} documents, {} segments, {} rejects; {} documents remain → {}",
-                    gone.documents,
-                    gone.segments,
-                    gone.rejects,
-                    summary.documents,
-                    out_dir.display()
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+        } => forget(&config, out_dir, respondents, file.as_deref(), cli.quiet).map(done),
         Command::Merge { out_dir } => {
             let summary = palaute::pipeline::merge(&config, out_dir, Progress::new(!cli.quiet))?;
             if !cli.quiet {
@@ -428,7 +338,122 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Models(ModelsCommand::List) => {
+        Command::Models(command) => models(&config, command).map(done),
+        Command::Train(args) => train(&config, args, cli.quiet).map(done),
+        Command::Eval(args) => eval(&config, args, cli.quiet).map(done),
+    }
+}
+
+fn init(path: &Path, force: bool, quiet: bool) -> Result<()> {
+    if path.exists() && !force {
+        anyhow::bail!(
+            "{} already exists (use --force to overwrite)",
+            path.display()
+        );
+    }
+    std::fs::write(path, palaute::config::STARTER_TOML)
+        .with_context(|| format!("writing {}", path.display()))?;
+    if !quiet {
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+fn run(mut config: Config, args: &RunArgs, quiet: bool) -> Result<ExitCode> {
+    // This binary can decode Parquet inputs in a child first (see isolate_with).
+    if let Ok(exe) = std::env::current_exe() {
+        palaute::ingest::parquet::isolate_with(exe);
+    }
+    if args.no_classify {
+        config.classify.enabled = false;
+    }
+    let shard = match &args.shard {
+        Some(spec) => Some(
+            palaute::parts::shard::Shard::parse(
+                spec,
+                &|k| std::env::var(k).ok(),
+                config.run.shards,
+            )
+            .map_err(anyhow::Error::msg)?,
+        ),
+        None => None,
+    };
+    let opts = RunOptions {
+        inputs: args.inputs.clone(),
+        out: args.out.clone(),
+        progress: Progress::new(!quiet),
+        model_dir: args.model.model_dir.clone(),
+        write_embeddings: args.write_embeddings,
+        append: args.append,
+        shard,
+    };
+    let summary = palaute::run(&config, &opts)?;
+    if !quiet {
+        eprintln!(
+            "{} files → {} documents, {} segments, {} rejects → {}",
+            summary.files,
+            summary.documents,
+            summary.segments,
+            summary.rejects,
+            summary
+                .outputs
+                .first()
+                .filter(|_| shard.is_some())
+                .unwrap_or(&args.out)
+                .display()
+        );
+    }
+    // Partial success is success: rejects are reported in rejects.parquet. A shard may hold
+    // no block at all; the merge judges the whole.
+    Ok(if summary.documents == 0 && shard.is_none() {
+        eprintln!(
+            "error: nothing could be processed; see {}",
+            args.out.join("rejects.parquet").display()
+        );
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn forget(
+    config: &Config,
+    out_dir: &Path,
+    respondents: &[String],
+    file: Option<&Path>,
+    quiet: bool,
+) -> Result<()> {
+    let mut ids = respondents.to_vec();
+    if let Some(f) = file {
+        let text =
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?;
+        ids.extend(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(String::from),
+        );
+    }
+    if ids.is_empty() {
+        anyhow::bail!("name respondents with --respondent ID or --file FILE");
+    }
+    let (summary, gone) = palaute::pipeline::forget(config, out_dir, &ids, Progress::new(!quiet))?;
+    if !quiet {
+        eprintln!(
+            "removed {} documents, {} segments, {} rejects; {} documents remain → {}",
+            gone.documents,
+            gone.segments,
+            gone.rejects,
+            summary.documents,
+            out_dir.display()
+        );
+    }
+    Ok(())
+}
+
+fn models(config: &Config, command: &ModelsCommand) -> Result<()> {
+    match command {
+        ModelsCommand::List => {
             for m in registry::list_models() {
                 let cached = config.models.cached(&m.id);
                 emit(format!(
@@ -439,64 +464,56 @@ fn dispatch(cli: &Cli) -> Result<ExitCode> {
                     cached.map_or("not downloaded".to_string(), |d| d.display().to_string())
                 ))?;
             }
-            Ok(ExitCode::SUCCESS)
+            Ok(())
         }
-        Command::Models(ModelsCommand::Fetch { id }) => {
+        ModelsCommand::Fetch { id } => {
             let id = id.clone().unwrap_or_else(|| config.models.encoder.clone());
             let dir = config.models.fetch(&id)?;
-            emit(format!("{}\n", dir.display()))?;
-            Ok(ExitCode::SUCCESS)
+            emit(format!("{}\n", dir.display()))
         }
-        Command::Train {
-            labels,
-            task,
-            out,
-            only_file,
-            model,
-        } => {
-            let encoder = load_encoder(&config, model, Progress::new(!cli.quiet))?;
-            let head = palaute::classify::train_from_file(
-                &config.classify,
-                &encoder,
-                labels,
-                *task,
-                !only_file,
-            )?;
-            head.save(out)?;
-            if !cli.quiet {
-                eprintln!(
-                    "trained {} head on {} rows for {} → {} (set it in palaute.toml [classify])",
-                    head.task,
-                    head.training_rows,
-                    encoder.info().id,
-                    out.display()
-                );
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        Command::Eval {
-            labels,
-            cv,
-            task,
-            json,
-            predictions,
-            codebook,
-            model,
-        } => {
-            let encoder = load_encoder(&config, model, Progress::new(!cli.quiet))?;
-            let report = match cv {
-                Some(k) => palaute::eval::cross_validate(&config, *task, *k, &encoder)?,
-                None => palaute::eval::run(&config, labels, *task, codebook.as_deref(), &encoder)?,
-            };
-            if let Some(path) = predictions {
-                report.write_predictions(path)?;
-            }
-            if *json {
-                emit(format!("{}\n", serde_json::to_string_pretty(&report)?))?;
-            } else {
-                emit(report.to_string())?;
-            }
-            Ok(ExitCode::SUCCESS)
-        }
+    }
+}
+
+fn train(config: &Config, args: &TrainArgs, quiet: bool) -> Result<()> {
+    let encoder = load_encoder(config, &args.model, Progress::new(!quiet))?;
+    let head = palaute::classify::train_from_file(
+        &config.classify,
+        &encoder,
+        &args.labels,
+        args.task,
+        !args.only_file,
+    )?;
+    head.save(&args.out)?;
+    if !quiet {
+        eprintln!(
+            "trained {} head on {} rows for {} → {} (set it in palaute.toml [classify])",
+            head.task,
+            head.training_rows,
+            encoder.info().id,
+            args.out.display()
+        );
+    }
+    Ok(())
+}
+
+fn eval(config: &Config, args: &EvalArgs, quiet: bool) -> Result<()> {
+    let encoder = load_encoder(config, &args.model, Progress::new(!quiet))?;
+    let report = match args.cv {
+        Some(k) => palaute::eval::cross_validate(config, args.task, k, &encoder)?,
+        None => palaute::eval::run(
+            config,
+            &args.labels,
+            args.task,
+            args.codebook.as_deref(),
+            &encoder,
+        )?,
+    };
+    if let Some(path) = &args.predictions {
+        report.write_predictions(path)?;
+    }
+    if args.json {
+        emit(format!("{}\n", serde_json::to_string_pretty(&report)?))
+    } else {
+        emit(report.to_string())
     }
 }
