@@ -406,7 +406,7 @@ mod tests {
             text: "t".into(),
             lang: "en".into(),
             labels: labels.iter().map(|s| s.to_string()).collect(),
-            aspect: None,
+            register: None,
         };
         let rows = [row(&["billing", "price"]), row(&[]), row(&["other"])];
         assert_eq!(

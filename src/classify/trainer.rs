@@ -254,7 +254,7 @@ mod tests {
             text: text.into(),
             lang: "en".into(),
             labels: vec![label.into()],
-            aspect: None,
+            register: None,
         }
     }
 

@@ -68,11 +68,12 @@ pub struct Labelled {
     pub text: String,
     pub lang: String,
     pub labels: Vec<String>,
-    /// Optional aspect/category column of evaluation files.
-    pub aspect: Option<String>,
+    /// Optional `register` column of evaluation files (terse, spoken, sarcasm, …): `palaute
+    /// eval` scores each register apart too.
+    pub register: Option<String>,
 }
 
-/// Read `id,text,lang,label[,aspect]` (label may join several with `|`). Bad rows are errors
+/// Read `id,text,lang,label[,register]` (label may join several with `|`). Bad rows are errors
 /// naming the file and line: a training file is small and must be right.
 pub fn read_labelled_csv(text: &str, origin: &Path) -> Result<Vec<Labelled>, Error> {
     read_labelled_columns(text, origin, &["label"])
@@ -118,7 +119,7 @@ pub fn read_labelled_columns(
             ),
         ));
     };
-    let (id, lang, aspect) = (col("id"), col("lang"), col("aspect"));
+    let (id, lang, register) = (col("id"), col("lang"), col("register"));
     let mut out = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| bad(e.position().map_or(0, |p| p.line()), e.to_string()))?;
@@ -139,7 +140,7 @@ pub fn read_labelled_columns(
             text,
             lang: field(lang).unwrap_or_default(),
             labels,
-            aspect: field(aspect).filter(|a| !a.is_empty()),
+            register: field(register).filter(|r| !r.is_empty()),
         });
     }
     Ok(out)
@@ -240,7 +241,7 @@ pub fn codebook_rows(cb: &Codebook) -> Result<Vec<Labelled>, Error> {
                 text,
                 lang,
                 labels: labels.clone(),
-                aspect: None,
+                register: None,
             });
         }
     }

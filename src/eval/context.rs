@@ -140,7 +140,7 @@ fn read_file(path: &Path, task: EvalTask, set: &mut Set) -> Result<(), Error> {
                     text: f(text).to_string(),
                     lang: f(lang).to_string(),
                     labels,
-                    aspect: None,
+                    register: None,
                 },
             });
         }

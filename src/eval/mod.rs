@@ -1,5 +1,5 @@
 //! `palaute eval`: accuracy and macro-F1 of sentiment, themes or stages against a labelled
-//! CSV (`id,text,lang,label[,aspect]`), per language too, and for parallel files (ids
+//! CSV (`id,text,lang,label[,register]`), per language (and register) too, and for parallel files (ids
 //! `<name>-<n>-<lang>`) the share of sentences that get the same label in every language.
 //! Files with a `doc_id` column are whole documents, scored in context (`context.rs`).
 
@@ -46,6 +46,10 @@ pub struct EvalReport {
     pub macro_f1: f64,
     pub per_label: Vec<LabelScore>,
     pub per_lang: BTreeMap<String, (usize, f64, f64)>,
+    /// (rows, accuracy, macro-F1) per value of the file's `register` column, when it has one:
+    /// sarcasm or negation can fail while the overall figure hides it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub per_register: BTreeMap<String, (usize, f64, f64)>,
     /// Best minus worst of fi/sv/en: (accuracy, macro-F1).
     pub parity_gap: Option<(f64, f64)>,
     /// Parallel files: share of sentence ids whose languages all got the same label.
@@ -377,15 +381,22 @@ pub(super) fn report(
         .map(|((p, r), g)| if r.labels.contains(p) { *g } else { p.as_str() })
         .collect();
     let (accuracy, macro_f1, per_label) = score(&g, &p);
-    let mut per_lang = BTreeMap::new();
-    let langs: BTreeSet<&str> = rows.iter().map(|r| r.lang.as_str()).collect();
-    for lang in langs {
-        let idx: Vec<usize> = (0..rows.len()).filter(|i| rows[*i].lang == lang).collect();
-        let gl: Vec<&str> = idx.iter().map(|i| g[*i]).collect();
-        let pl: Vec<&str> = idx.iter().map(|i| p[*i]).collect();
-        let (a, f, _) = score(&gl, &pl);
-        per_lang.insert(lang.to_string(), (idx.len(), a, f));
-    }
+    let per_group = |key: &dyn Fn(&Labelled) -> Option<&str>| {
+        let keys: BTreeSet<&str> = rows.iter().filter_map(key).collect();
+        keys.into_iter()
+            .map(|k| {
+                let idx: Vec<usize> = (0..rows.len())
+                    .filter(|i| key(&rows[*i]) == Some(k))
+                    .collect();
+                let gk: Vec<&str> = idx.iter().map(|i| g[*i]).collect();
+                let pk: Vec<&str> = idx.iter().map(|i| p[*i]).collect();
+                let (a, f, _) = score(&gk, &pk);
+                (k.to_string(), (idx.len(), a, f))
+            })
+            .collect::<BTreeMap<_, _>>()
+    };
+    let per_lang = per_group(&|r| Some(r.lang.as_str()));
+    let per_register = per_group(&|r| r.register.as_deref());
     let parity_gap = parity_gap(&per_lang);
     EvalReport {
         file,
@@ -396,6 +407,7 @@ pub(super) fn report(
         macro_f1,
         per_label,
         per_lang,
+        per_register,
         parity_gap,
         cross_language_agreement: agreement(rows, &p),
         predictions: rows
@@ -458,6 +470,12 @@ impl std::fmt::Display for EvalReport {
                 "language parity gap (best − worst of fi/sv/en): accuracy {a:.3}  macro-F1 {f1:.3}"
             )?;
         }
+        for (register, (n, acc, f1)) in &self.per_register {
+            writeln!(
+                f,
+                "  register {register:<10} n={n:<4} accuracy {acc:.3}  macro-F1 {f1:.3}"
+            )?;
+        }
         if let Some(a) = self.cross_language_agreement {
             writeln!(f, "cross-language agreement {a:.3}")?;
         }
@@ -496,7 +514,7 @@ mod tests {
             text: "x".into(),
             lang: lang.into(),
             labels: labels.iter().map(|l| l.to_string()).collect(),
-            aspect: None,
+            register: None,
         };
         let rows = [
             row("fi", &["billing_errors", "communication"]),
@@ -535,6 +553,62 @@ mod tests {
     }
 
     #[test]
+    fn registers_are_scored_apart_when_the_file_names_them() {
+        let row = |id: &str, register: Option<&str>, label: &str| Labelled {
+            id: id.into(),
+            text: "x".into(),
+            lang: "en".into(),
+            labels: vec![label.into()],
+            register: register.map(String::from),
+        };
+        let rows = [
+            row("1", Some("sarcasm"), "negative"),
+            row("2", Some("sarcasm"), "negative"),
+            row("3", Some("terse"), "positive"),
+            row("4", None, "neutral"),
+        ];
+        let gold: Vec<String> = rows.iter().map(|r| r.labels[0].clone()).collect();
+        let pred: Vec<String> = ["positive", "negative", "positive", "negative"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let r = report(
+            "f".into(),
+            EvalTask::Sentiment,
+            "m".into(),
+            &rows,
+            &gold,
+            &pred,
+        );
+        // The row without a register counts overall only.
+        assert_eq!(r.per_register.len(), 2);
+        assert_eq!(r.per_register["sarcasm"].0, 2);
+        assert_eq!(r.per_register["sarcasm"].1, 0.5);
+        assert_eq!(r.per_register["terse"], (1, 1.0, 1.0));
+        assert_eq!(r.accuracy, 0.5);
+        assert!(r.to_string().contains("register sarcasm"), "{r}");
+        // Files without the column print and serialise no register lines.
+        let plain: Vec<Labelled> = rows
+            .iter()
+            .map(|r| Labelled {
+                register: None,
+                ..r.clone()
+            })
+            .collect();
+        let r = report(
+            "f".into(),
+            EvalTask::Sentiment,
+            "m".into(),
+            &plain,
+            &gold,
+            &pred,
+        );
+        assert!(r.per_register.is_empty() && !r.to_string().contains("register"));
+        let json = serde_json::to_string(&r).unwrap();
+        assert!(!json.contains("per_register"), "{json}");
+    }
+
+    #[test]
     fn macro_f1_and_agreement() {
         let (acc, f1, per) = score(&["a", "a", "b", "b"], &["a", "b", "b", "b"]);
         assert_eq!(acc, 0.75);
@@ -547,7 +621,7 @@ mod tests {
                 text: "x".into(),
                 lang: id.rsplit('-').next().unwrap().into(),
                 labels: vec!["t".into()],
-                aspect: None,
+                register: None,
             })
             .collect();
         assert_eq!(agreement(&rows, &["a", "a", "a", "b"]), Some(0.5));
