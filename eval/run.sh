@@ -15,6 +15,11 @@ for task in sentiment themes stages; do
   $P eval -q --task $task eval/heldout/fi.csv eval/heldout/sv.csv eval/heldout/en.csv
   echo
 done
+# Confirmation: written after every method choice and never used to make one (eval/confirm).
+for task in sentiment themes stages; do
+  $P eval -q --task $task eval/confirm/fi.csv eval/confirm/sv.csv eval/confirm/en.csv
+  echo
+done
 # In context: sentences of whole survey answers and interviews, labelled as a run labels them.
 for task in sentiment themes stages; do
   $P eval -q --task $task eval/heldout/context_fi.csv eval/heldout/context_sv.csv eval/heldout/context_en.csv
