@@ -6,6 +6,10 @@
 #   MODEL_DIR defaults to $PALAUTE_TEST_MODEL_DIR, CORPUS to ../shared/bench/corpus-2000.txt.
 #   ROUNDS (default 3) rounds; BENCH_THREADS (default 2) threads on every side;
 #   BENCH_PROFILE=dev measures the `cargo run` build instead of the release one.
+#   BENCH_ISA=avx2 (or avxvnni) runs all three sides as on a CPU without AVX-512: palaute built
+#   without the `avx512-gemm` feature (f32 products on gemm's AVX2+FMA kernels) and run with
+#   PALAUTE_SIMD=$BENCH_ISA, PyTorch with ATEN_CPU_CAPABILITY=avx2, MKL_ENABLE_INSTRUCTIONS=AVX2
+#   and ONEDNN_MAX_CPU_ISA=AVX2. A proxy: the cores' own 256-bit units are not an AVX2 CPU's.
 # The reference needs ../shared/bench/anchor.sh (its first run creates a ~6 GB torch venv).
 # Both sides use the "passage: " prefix; palaute computes every distinct line and
 # sentence-transformers every line (the corpus has few duplicates).
@@ -18,21 +22,31 @@ anchor="$root/../shared/bench/anchor.sh"
 threads="${BENCH_THREADS:-2}"
 rounds="${ROUNDS:-3}"
 profile="${BENCH_PROFILE:-release}"
+isa="${BENCH_ISA:-}"
+features=()
+case "$isa" in
+  "") ;;
+  avx2 | avxvnni)
+    features=(--no-default-features)
+    export PALAUTE_SIMD="$isa" ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=AVX2 ONEDNN_MAX_CPU_ISA=AVX2
+    ;;
+  *) echo "BENCH_ISA: avx2 or avxvnni (got $isa)" >&2; exit 2 ;;
+esac
 
 cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
 if [[ $profile == dev ]]; then
-  cargo build --quiet --example embed_bench
+  cargo build --quiet --example embed_bench "${features[@]}"
   bin="$target/debug/examples/embed_bench"
 else
-  cargo build --release --quiet --example embed_bench
+  cargo build --release --quiet --example embed_bench "${features[@]}"
   bin="$target/release/examples/embed_bench"
 fi
 
 grep -m1 'model name' /proc/cpuinfo 2>/dev/null | sed 's/.*: /cpu: /' || true
 echo "cpu features: $(grep -m1 '^flags' /proc/cpuinfo 2>/dev/null | tr ' ' '\n' |
   grep -xE 'avx2|fma|avx512f|avx512bw|avx512vl|avx512_vnni|avx_vnni' | tr '\n' ' ')"
-echo "threads: $threads, rounds: $rounds, palaute build: $profile"
+echo "threads: $threads, rounds: $rounds, palaute build: $profile${isa:+, run as an $isa CPU (see BENCH_ISA)}"
 
 best() { awk -v a="$1" -v b="$2" 'BEGIN { print (b > a ? b : a) }'; }
 f32=0 int8=0 ref=0

@@ -96,12 +96,13 @@ pub(super) fn simd_env() -> &'static str {
 static LEVEL: AtomicU8 = AtomicU8::new(0);
 
 /// Which kernels run on this machine, for run.json: the element-wise ones (see [`Simd`]), the
-/// int8 products (used with `precision = "int8"`) and the f32 matrix products (candle's `gemm` chooses its own: AVX-512F, else FMA, else scalar; its
+/// int8 products (used with `precision = "int8"`) and the f32 matrix products (candle's `gemm` chooses its own: AVX-512F when built with the
+/// `avx512-gemm` feature (the default), else FMA, else scalar; its
 /// blocking also follows the CPU's caches, so embeddings can differ in their last bits
 /// between CPU types, never between runs on one machine).
 pub fn report() -> serde_json::Value {
     #[cfg(target_arch = "x86_64")]
-    let gemm = if std::arch::is_x86_feature_detected!("avx512f") {
+    let gemm = if cfg!(feature = "avx512-gemm") && std::arch::is_x86_feature_detected!("avx512f") {
         "avx512f"
     } else if std::arch::is_x86_feature_detected!("fma") {
         "fma"
