@@ -23,14 +23,18 @@ pub(crate) enum Lang {
 impl Lang {
     /// Accepts ISO 639-1/639-2 codes and BCP 47 tags ("fi", "FIN", "sv-SE", "en_GB").
     pub(crate) fn from_code(code: &str) -> Lang {
-        let primary = code.split(['-', '_']).next().unwrap_or("").trim();
-        match primary.to_ascii_lowercase().as_str() {
+        match primary_subtag(code).to_ascii_lowercase().as_str() {
             "fi" | "fin" => Lang::Fi,
             "sv" | "swe" => Lang::Sv,
             "en" | "eng" => Lang::En,
             _ => Lang::Other,
         }
     }
+}
+
+/// The language of a BCP 47 tag or ISO 639 code without its region or script (`sv-SE` → `sv`).
+pub(crate) fn primary_subtag(code: &str) -> &str {
+    code.split(['-', '_']).next().unwrap_or("").trim()
 }
 
 /// One counted word of a text.

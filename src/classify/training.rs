@@ -173,7 +173,7 @@ pub fn shipped_sentiment_general() -> Result<Vec<Labelled>, Error> {
 /// undetected) is in a language of the shipped feedback rows — or unknown, which is read as
 /// feedback too, the register palaute is for.
 pub fn in_feedback_language(lang: &str) -> bool {
-    let primary = lang.split(['-', '_']).next().unwrap_or("").trim();
+    let primary = crate::text::primary_subtag(lang);
     primary.is_empty()
         || primary.eq_ignore_ascii_case("und")
         || crate::text::Lang::from_code(primary) != crate::text::Lang::Other
