@@ -12,6 +12,7 @@ use super::prototype::{Prototypes, ZeroShotFit};
 use super::trainer::task_labels;
 use super::{train_head, training, ClassifyError};
 use crate::model::TextEncoder;
+use crate::record::Task;
 
 pub enum Labeller {
     Head(LinearHead),
@@ -24,7 +25,7 @@ impl Labeller {
     /// The labeller for `cb`'s items (without `other` when `multi`: for themes `other` is
     /// what is left when nothing passes, not a class).
     pub fn for_codebook(
-        task: &str,
+        task: Task,
         cb: &Codebook,
         multi: bool,
         encoder: &dyn TextEncoder,
@@ -39,9 +40,10 @@ impl Labeller {
             .collect();
         if !bare.is_empty() {
             tracing::info!(
-                "codebook {}: no examples for {}; {task} are assigned zero-shot from the item names",
+                "codebook {}: no examples for {}; {} are assigned zero-shot from the item names",
                 cb.codebook.id,
-                bare.join(", ")
+                bare.join(", "),
+                task.name()
             );
             let items: Vec<_> = cb.items.iter().filter(|i| labels.contains(&i.id)).collect();
             return Ok(Labeller::ZeroShot(
@@ -50,7 +52,12 @@ impl Labeller {
             ));
         }
         Ok(Labeller::Head(train_head(
-            task, &rows, &labels, multi, encoder, cache,
+            task.into(),
+            &rows,
+            &labels,
+            multi,
+            encoder,
+            cache,
         )?))
     }
 
@@ -140,7 +147,8 @@ mod tests {
              [[item]]\nid = \"delivery\"\nexamples = {{ en = [\"the parcel was late\"] }}\n\
              [[item]]\nid = \"other\"\nlabel = {{ en = \"other\" }}\n"
         ));
-        let trained = Labeller::for_codebook("themes", &with_examples, true, &enc, None).unwrap();
+        let trained =
+            Labeller::for_codebook(Task::Themes, &with_examples, true, &enc, None).unwrap();
         assert!(trained.head().is_some());
         assert_eq!(trained.labels(), ["billing", "delivery"]);
 
@@ -151,7 +159,7 @@ mod tests {
              [[item]]\nid = \"wait_time\"\nlabel = {{ en = \"waiting\" }}\n\
              [[item]]\nid = \"other\"\nlabel = {{ en = \"other\" }}\n"
         ));
-        let zs = Labeller::for_codebook("themes", &partly, true, &enc, None).unwrap();
+        let zs = Labeller::for_codebook(Task::Themes, &partly, true, &enc, None).unwrap();
         assert!(zs.head().is_none() && !zs.multi_label());
         assert_eq!(zs.labels(), ["billing", "wait_time"]);
         assert_eq!(zs.threshold(0), 0.5);

@@ -19,14 +19,14 @@ pub mod training;
 
 pub use config::ClassifyConfig;
 pub use sentiment::{document_sentiment, score_prior};
-pub use trainer::{fit_head, heads_cache_dir, train_from_file, train_head, training_set};
+pub use trainer::{fit_head, heads_cache_dir, train_from_file, train_head, training_set, HeadTask};
 
 use std::collections::HashMap;
 use std::path::PathBuf;
 
 use crate::error::Error;
 use crate::model::{Embeddings, InputKind, TextEncoder, TransformerEncoder};
-use crate::record::{DocKind, Document, Role, Segment, Sentiment};
+use crate::record::{DocKind, Document, Role, Segment, Sentiment, Task};
 use codebook::{Codebook, CodebookKind, OTHER};
 use context::Context;
 use head::{HeadError, Inputs, LinearHead};
@@ -102,24 +102,24 @@ impl Classifier {
             }
             (None, None) => {
                 let labels: Vec<String> = SENTIMENT_LABELS.iter().map(|s| s.to_string()).collect();
-                let train = |task: &str, rows: &[Labelled]| {
-                    train_head(task, rows, &labels, false, encoder, cache).map(Box::new)
+                let train = |head: HeadTask, rows: &[Labelled]| {
+                    train_head(head, rows, &labels, false, encoder, cache).map(Box::new)
                 };
                 SentimentSource::Routed {
-                    feedback: train("sentiment", &training::shipped_sentiment()?)?,
+                    feedback: train(Task::Sentiment.into(), &training::shipped_sentiment()?)?,
                     general: train(
-                        sentiment::GENERAL_TASK,
+                        HeadTask::SentimentGeneral,
                         &training::shipped_sentiment_general()?,
                     )?,
                 }
             }
         };
-        let labeller = |path: &Option<PathBuf>, task: &str, cb: &Codebook, multi: bool| match path {
+        let labeller = |path: &Option<PathBuf>, task: Task, cb: &Codebook, multi: bool| match path {
             Some(p) => Ok(Labeller::Head(LinearHead::load(p, encoder.info())?)),
             None => Labeller::for_codebook(task, cb, multi, encoder, cache),
         };
-        let theme_model = labeller(&cfg.theme_head, "themes", &themes, true)?;
-        let stage_model = labeller(&cfg.stage_head, "stages", &stages, false)?;
+        let theme_model = labeller(&cfg.theme_head, Task::Themes, &themes, true)?;
+        let stage_model = labeller(&cfg.stage_head, Task::Stages, &stages, false)?;
         Ok(Classifier {
             cfg: cfg.clone(),
             themes,

@@ -7,10 +7,6 @@ use super::{ClassifyError, SegmentLabels};
 use crate::model::TransformerEncoder;
 use crate::record::{Document, Role, Segment, Sentiment};
 
-/// The task name of the shipped head trained without the feedback rows (in run.json's
-/// `heads[]` and the head cache).
-pub(super) const GENERAL_TASK: &str = "sentiment-general";
-
 /// Where segment sentiment comes from.
 pub(super) enum SentimentSource {
     Head(Box<LinearHead>),
@@ -166,7 +162,10 @@ mod tests {
     fn shipped_heads_are_routed_by_the_segments_language() {
         let source = SentimentSource::Routed {
             feedback: Box::new(constant_head("sentiment", 0)),
-            general: Box::new(constant_head(GENERAL_TASK, 2)),
+            general: Box::new(constant_head(
+                crate::classify::HeadTask::SentimentGeneral.name(),
+                2,
+            )),
         };
         let langs = ["fi", "de", "und", "sv-SE", "ar", "en", ""];
         let emb = crate::model::Embeddings {

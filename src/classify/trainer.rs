@@ -13,6 +13,7 @@ use super::training::{self, Labelled, NO_STAGE, SENTIMENT_LABELS};
 use super::{ClassifyConfig, ClassifyError, FEATURES};
 use crate::error::Error;
 use crate::model::{Embeddings, ModelInfo, TextEncoder};
+use crate::record::Task;
 
 /// Where heads trained from shipped data are cached: `$PALAUTE_CACHE/heads`, else `heads`
 /// in palaute's user cache.
@@ -23,30 +24,61 @@ pub fn heads_cache_dir() -> Option<PathBuf> {
 /// Bumped whenever training changes, so stale cached heads are not reused.
 const HEAD_VERSION: &str = "4";
 
+/// Which head a training run makes: a task's, or the shipped general-register sentiment head
+/// that the routing gives segments in other languages (see [`super::sentiment::SentimentSource`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadTask {
+    Task(Task),
+    SentimentGeneral,
+}
+
+impl HeadTask {
+    /// What the head predicts.
+    pub fn task(self) -> Task {
+        match self {
+            HeadTask::Task(t) => t,
+            HeadTask::SentimentGeneral => Task::Sentiment,
+        }
+    }
+
+    /// The head's name in run.json's `heads[]`, its file in the cache and its errors.
+    pub fn name(self) -> &'static str {
+        match self {
+            HeadTask::Task(t) => t.name(),
+            HeadTask::SentimentGeneral => "sentiment-general",
+        }
+    }
+}
+
+impl From<Task> for HeadTask {
+    fn from(t: Task) -> Self {
+        HeadTask::Task(t)
+    }
+}
+
 /// How each task's head is trained. Theme and stage heads read lexical features next to the
 /// embedding: on the held-out sets (eval/heldout) theme accuracy went 0.671 → 0.817 and stage
 /// accuracy 0.663 → 0.754 with them. The sentiment head does not: its macro-F1 fell
 /// 0.697 → 0.581 — tone is carried by the sentence, while the words that name a topic are
 /// mostly neutral, and the general-register sentiment sets in ten languages add words no
 /// feedback uses.
-fn train_options(task: &str) -> TrainOptions {
+fn train_options(task: Task) -> TrainOptions {
     TrainOptions {
-        lexical: (task != "sentiment" && task != super::sentiment::GENERAL_TASK)
-            .then(LexicalSpec::default),
+        lexical: (task != Task::Sentiment).then(LexicalSpec::default),
         ..TrainOptions::default()
     }
 }
 
 /// Train a head on `rows` (or load it from the cache when the same encoder already did).
 pub fn train_head(
-    task: &str,
+    head: HeadTask,
     rows: &[Labelled],
     labels: &[String],
     multi: bool,
     encoder: &dyn TextEncoder,
     cache: Option<&Path>,
 ) -> Result<LinearHead, ClassifyError> {
-    let opts = train_options(task);
+    let (task, opts) = (head.name(), train_options(head.task()));
     let mut h = Sha256::new();
     h.update(format!(
         "{HEAD_VERSION}|{task}|{}|{multi}|{opts:?}|{labels:?}",
@@ -68,22 +100,22 @@ pub fn train_head(
     }
     let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
     let emb = encoder.embed(&texts, FEATURES)?;
-    let head = fit_head(task, rows, &emb, labels, multi, encoder.info())?;
+    let trained = fit_head(head, rows, &emb, labels, multi, encoder.info())?;
     if let Some(path) = &cached {
         // A cache that cannot be written only costs time on the next run.
         if std::fs::create_dir_all(path.parent().unwrap_or(Path::new("."))).is_ok() {
-            if let Err(e) = head.save(path) {
+            if let Err(e) = trained.save(path) {
                 tracing::debug!("could not cache head: {e}");
             }
         }
     }
-    Ok(head)
+    Ok(trained)
 }
 
 /// Train a head on `rows` whose embeddings are `emb` (no cache): what [`train_head`] does after
 /// embedding, and what cross-validation does per fold.
 pub fn fit_head(
-    task: &str,
+    head: HeadTask,
     rows: &[Labelled],
     emb: &Embeddings,
     labels: &[String],
@@ -110,7 +142,7 @@ pub fn fit_head(
                 .position(|x| x == l)
                 .map(|j| j as u32)
                 .ok_or_else(|| HeadError::Train {
-                    task: task.to_string(),
+                    task: head.name().to_string(),
                     message: format!("row {}: label {l:?} is not one of {labels:?}", r.id),
                 })
         };
@@ -123,9 +155,9 @@ pub fn fit_head(
         texts: &texts,
         langs: &langs,
     };
-    let opts = train_options(task);
+    let opts = train_options(head.task());
     Ok(LinearHead::train(
-        task,
+        head.name(),
         labels.to_vec(),
         &inputs,
         &targets,
@@ -139,7 +171,7 @@ pub fn fit_head(
 /// feedback for the built-in ones), and whether the task is multi-label.
 pub fn training_set(
     cfg: &ClassifyConfig,
-    task: crate::record::Task,
+    task: Task,
 ) -> Result<(Vec<Labelled>, Vec<String>, bool), ClassifyError> {
     use crate::record::Task as EvalTask;
     let (name, kind, multi) = match task {
@@ -182,7 +214,7 @@ pub fn train_from_file(
     cfg: &ClassifyConfig,
     encoder: &dyn TextEncoder,
     path: &Path,
-    task: crate::record::Task,
+    task: Task,
     with_shipped: bool,
 ) -> Result<LinearHead, ClassifyError> {
     let mut rows = read_user_rows(path, task)?;
@@ -196,15 +228,12 @@ pub fn train_from_file(
         labels.push(NO_STAGE.to_string());
     }
     check_user_labels(path, &rows, &labels, multi)?;
-    train_head(task.name(), &rows, &labels, multi, encoder, None)
+    train_head(task.into(), &rows, &labels, multi, encoder, None)
 }
 
 /// A researcher's labelled file for `task` (`palaute train`'s format), sentiment labels in any
 /// spelling `normalise_sentiment_label` knows.
-pub(super) fn read_user_rows(
-    path: &Path,
-    task: crate::record::Task,
-) -> Result<Vec<Labelled>, Error> {
+pub(super) fn read_user_rows(path: &Path, task: Task) -> Result<Vec<Labelled>, Error> {
     let mut rows = training::read_task_file(path, task.column())?;
     if task == crate::record::Task::Sentiment {
         for r in &mut rows {
@@ -247,6 +276,17 @@ mod tests {
     use super::*;
     use crate::model::tiny::{write_tiny_model, TinyArch, TinySpec};
     use crate::model::{EncoderConfig, TransformerEncoder};
+
+    #[test]
+    fn only_topic_heads_read_lexical_features_and_both_sentiment_heads_are_named_apart() {
+        let lexical = |h: HeadTask| train_options(h.task()).lexical.is_some();
+        assert!(lexical(Task::Themes.into()) && lexical(Task::Stages.into()));
+        assert!(!lexical(Task::Sentiment.into()) && !lexical(HeadTask::SentimentGeneral));
+        // The names key the head cache and run.json's `heads[]`: the two sentiment heads must
+        // not share a cache file.
+        assert_eq!(HeadTask::from(Task::Sentiment).name(), "sentiment");
+        assert_eq!(HeadTask::SentimentGeneral.name(), "sentiment-general");
+    }
 
     fn row(id: &str, text: &str, label: &str) -> Labelled {
         Labelled {
@@ -295,13 +335,13 @@ mod tests {
             row("1", "the invoice", "billing"),
             row("2", "the queue", "support"),
         ];
-        assert!(train_head("stages", &good, &labels, false, &enc, None).is_ok());
+        assert!(train_head(Task::Stages.into(), &good, &labels, false, &enc, None).is_ok());
         // Used to be trained silently as the first class.
         let bad = [
             row("1", "the invoice", "billing"),
             row("7", "whatever", "other"),
         ];
-        let err = train_head("stages", &bad, &labels, false, &enc, None).unwrap_err();
+        let err = train_head(Task::Stages.into(), &bad, &labels, false, &enc, None).unwrap_err();
         assert!(err.to_string().contains("row 7"), "{err}");
     }
 }

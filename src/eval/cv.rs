@@ -51,7 +51,7 @@ pub fn cross_validate(
         };
         let (train_rows, train_emb) = pick(&train);
         let head = crate::classify::fit_head(
-            task.name(),
+            task.into(),
             &train_rows,
             &train_emb,
             &labels,
