@@ -166,6 +166,8 @@ struct EvalArgs {
     /// one column per task).
     /// Several files are scored as one set (e.g. one file per language). Files with a
     /// doc_id column hold whole documents, one sentence per row, scored in context.
+    /// Sentiment is chosen among the classes the labels use (a set without neutral is
+    /// scored as positive vs negative; the report says so).
     #[arg(required_unless_present = "cv")]
     labels: Vec<PathBuf>,
     /// K-fold cross-validation of the task's head on its own training data instead of

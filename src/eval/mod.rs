@@ -45,6 +45,22 @@ fn sentiment_classes(gold: &BTreeSet<&str>, path: &Path) -> Result<Vec<usize>, C
     Ok(allowed)
 }
 
+/// What the report calls the sentiment method: a file whose labels leave out a class (`xed_sv`
+/// has no neutral) is scored by choosing only among the classes it uses, which the report
+/// says — a file of only negative rows would otherwise read as a perfect score.
+fn sentiment_method(allowed: &[usize]) -> String {
+    match allowed.len() {
+        3 => "sentiment head".into(),
+        _ => {
+            let names: Vec<&str> = allowed.iter().map(|j| SENTIMENT_LABELS[*j]).collect();
+            format!(
+                "sentiment head, choosing only among {}: the classes this file's labels use",
+                names.join(" and ")
+            )
+        }
+    }
+}
+
 /// `palaute eval`: scores `labels` for `task` with what the configuration sets up — the
 /// configured sentiment model or head for sentiment; the heads, or zero-shot against
 /// `codebook` (a built-in name or a TOML path), for themes and stages.
@@ -144,7 +160,7 @@ pub fn evaluate(
                     SENTIMENT_LABELS[j].to_string()
                 })
                 .collect();
-            ("sentiment head".into(), pred)
+            (sentiment_method(&allowed), pred)
         }
         EvalTask::Themes | EvalTask::Stages => {
             let known: Vec<String> = if task == EvalTask::Themes {
@@ -253,6 +269,13 @@ mod tests {
         let path = Path::new("themes.csv");
         let gold: BTreeSet<&str> = ["negative", "positive"].into();
         assert_eq!(sentiment_classes(&gold, path).unwrap(), [0, 2]);
+        assert_eq!(sentiment_method(&[0, 1, 2]), "sentiment head");
+        assert!(
+            sentiment_method(&[0, 2]).contains("only among negative and positive"),
+            "{}",
+            sentiment_method(&[0, 2])
+        );
+        assert!(sentiment_method(&[0]).contains("only among negative:"));
         let themes: BTreeSet<&str> = ["billing_errors", "wait_time"].into();
         let err = sentiment_classes(&themes, path).unwrap_err().to_string();
         assert!(
