@@ -127,6 +127,7 @@ pub fn document_sentiment(segs: &[(&Segment, &SegmentLabels)]) -> Option<(Sentim
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::classify::HeadTask;
     use crate::record::{DocKind, ScoreKind};
 
     fn doc(score: Option<f64>, kind: ScoreKind) -> Document {
@@ -162,10 +163,7 @@ mod tests {
     fn shipped_heads_are_routed_by_the_segments_language() {
         let source = SentimentSource::Routed {
             feedback: Box::new(constant_head("sentiment", 0)),
-            general: Box::new(constant_head(
-                crate::classify::HeadTask::SentimentGeneral.name(),
-                2,
-            )),
+            general: Box::new(constant_head(HeadTask::SentimentGeneral.name(), 2)),
         };
         let langs = ["fi", "de", "und", "sv-SE", "ar", "en", ""];
         let emb = crate::model::Embeddings {
