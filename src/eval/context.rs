@@ -193,17 +193,21 @@ pub fn evaluate(
     let texts: Vec<&str> = segs.iter().map(|s| s.text.as_str()).collect();
     let emb = encoder.embed(&texts, crate::classify::FEATURES)?;
     let labels = classifier.classify(&docs, &segs, &emb, encoder)?;
-    let pred: Vec<String> = gold
+    // Each label with the probability the run writes beside it.
+    let (pred, confidence): (Vec<String>, Vec<f32>) = gold
         .iter()
         .map(|g| {
             let l = &labels[g.seg];
             match task {
-                EvalTask::Sentiment => l.sentiment.as_str().to_string(),
-                EvalTask::Themes => l.themes[0].clone(),
-                EvalTask::Stages => l.stage.clone().unwrap_or_else(|| NO_STAGE.into()),
+                EvalTask::Sentiment => (l.sentiment.as_str().to_string(), l.p_sentiment),
+                EvalTask::Themes => (l.themes[0].clone(), l.theme_scores[0]),
+                EvalTask::Stages => (
+                    l.stage.clone().unwrap_or_else(|| NO_STAGE.into()),
+                    l.stage_score,
+                ),
             }
         })
-        .collect();
+        .unzip();
     let rows: Vec<Labelled> = gold.into_iter().map(|g| g.row).collect();
     let first: Vec<String> = rows.iter().map(|r| r.labels[0].clone()).collect();
     let c = &classifier.cfg;
@@ -216,7 +220,7 @@ pub fn evaluate(
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join(" + ");
-    Ok(report(file, task, method, &rows, &first, &pred))
+    Ok(report(file, task, method, &rows, &first, &pred).with_calibration(&confidence))
 }
 
 #[cfg(test)]

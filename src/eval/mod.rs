@@ -145,11 +145,12 @@ pub fn evaluate(
         })
         .collect();
     let gold_set: BTreeSet<&str> = gold.iter().map(String::as_str).collect();
-    let (method, pred): (String, Vec<String>) = match task {
+    // The stated probability of each predicted label, where a trained head states one.
+    let (method, pred, confidence): (String, Vec<String>, Option<Vec<f32>>) = match task {
         EvalTask::Sentiment => {
             let allowed = sentiment_classes(&gold_set, path)?;
             let probs = classifier.sentiment_probs(&inputs)?;
-            let pred = probs
+            let (pred, conf) = probs
                 .iter()
                 .map(|p| {
                     let j =
@@ -157,10 +158,10 @@ pub fn evaluate(
                             .iter()
                             .copied()
                             .fold(allowed[0], |b, j| if p[j] > p[b] { j } else { b });
-                    SENTIMENT_LABELS[j].to_string()
+                    (SENTIMENT_LABELS[j].to_string(), p[j])
                 })
-                .collect();
-            (sentiment_method(&allowed), pred)
+                .unzip();
+            (sentiment_method(&allowed), pred, Some(conf))
         }
         EvalTask::Themes | EvalTask::Stages => {
             let known: Vec<String> = if task == EvalTask::Themes {
@@ -178,23 +179,24 @@ pub fn evaluate(
                 } else {
                     classifier.stage_probs(&inputs)
                 };
-                let pred = probs
+                let (pred, conf) = probs
                     .iter()
                     .map(|p| {
                         if task == EvalTask::Themes {
-                            classifier.assign_themes(p).0[0].clone()
+                            let (themes, scores) = classifier.assign_themes(p);
+                            (themes[0].clone(), scores[0])
                         } else {
-                            let stage = classifier.assign_stage(p).0;
-                            stage.unwrap_or_else(|| NO_STAGE.to_string())
+                            let (stage, score) = classifier.assign_stage(p);
+                            (stage.unwrap_or_else(|| NO_STAGE.to_string()), score)
                         }
                     })
-                    .collect();
+                    .unzip();
                 let method = if classifier.zero_shot_tasks().contains(&task.name()) {
                     "zero-shot: codebook without examples, refined on the batch"
                 } else {
                     "trained head"
                 };
-                (method.into(), pred)
+                (method.into(), pred, Some(conf))
             } else {
                 let langs: Vec<&str> = rows.iter().map(|r| r.lang.as_str()).collect();
                 let (protos, method) = match zero_shot {
@@ -234,11 +236,12 @@ pub fn evaluate(
                 (
                     format!("{method}, standardised per language, refined on the batch"),
                     pred,
+                    None,
                 )
             }
         }
     };
-    Ok(report(
+    let scored = report(
         paths
             .iter()
             .map(|p| p.display().to_string())
@@ -249,7 +252,11 @@ pub fn evaluate(
         &rows,
         &gold,
         &pred,
-    ))
+    );
+    Ok(match confidence {
+        Some(c) => scored.with_calibration(&c),
+        None => scored,
+    })
 }
 
 #[cfg(test)]

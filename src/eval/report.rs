@@ -38,9 +38,54 @@ pub struct EvalReport {
     pub parity_gap: Option<(f64, f64)>,
     /// Parallel files: share of sentence ids whose languages all got the same label.
     pub cross_language_agreement: Option<f64>,
+    /// How well the probability stated for each predicted label matches how often it is
+    /// right; for trained heads (zero-shot similarities are no probabilities).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<Calibration>,
     /// Every row's gold and predicted label (`--predictions`), for reading the errors.
     #[serde(skip)]
     pub predictions: Vec<Prediction>,
+}
+
+/// The probability a run writes beside each label (`p_sentiment`, the top theme's score,
+/// `stage_score`) against how often that label is right. A researcher reads those columns
+/// as "how sure", so a head that says 0.95 and is right 70 % of the time misleads even where
+/// its accuracy is fine.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Calibration {
+    /// Mean stated probability of the predicted label (compare with the accuracy).
+    pub mean_confidence: f64,
+    /// Expected calibration error: |accuracy − mean stated probability| within ten
+    /// equal-width bins of the stated probability, weighted by the bins' rows.
+    pub ece: f64,
+}
+
+impl Calibration {
+    const BINS: usize = 10;
+
+    /// From each row's stated probability and whether its label was right.
+    pub fn of(confidence: &[f32], correct: &[bool]) -> Option<Calibration> {
+        let n = confidence.len().min(correct.len());
+        if n == 0 {
+            return None;
+        }
+        let mut bins = [(0usize, 0f64, 0usize); Self::BINS];
+        for (c, ok) in confidence.iter().zip(correct) {
+            let c = f64::from(*c).clamp(0.0, 1.0);
+            let b = &mut bins[((c * Self::BINS as f64) as usize).min(Self::BINS - 1)];
+            *b = (b.0 + 1, b.1 + c, b.2 + usize::from(*ok));
+        }
+        let ece = bins
+            .iter()
+            .filter(|b| b.0 > 0)
+            .map(|&(_, sum, right)| (right as f64 - sum).abs() / n as f64)
+            .sum();
+        let mean_confidence = bins.iter().map(|b| b.1).sum::<f64>() / n as f64;
+        Some(Calibration {
+            mean_confidence,
+            ece,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -54,6 +99,14 @@ pub struct Prediction {
 }
 
 impl EvalReport {
+    /// The report with the calibration of `confidence`, the stated probability of each row's
+    /// predicted label (rows in the order scored).
+    pub fn with_calibration(mut self, confidence: &[f32]) -> Self {
+        let correct: Vec<bool> = self.predictions.iter().map(|p| p.correct).collect();
+        self.calibration = Calibration::of(confidence, &correct);
+        self
+    }
+
     /// The rows' predictions as CSV (`id,lang,gold,predicted,correct,text`).
     pub fn write_predictions(&self, path: &Path) -> Result<(), Error> {
         let io = |e: std::io::Error| Error::Io {
@@ -182,6 +235,7 @@ pub(super) fn report(
         per_register,
         parity_gap,
         cross_language_agreement: agreement(rows, &p),
+        calibration: None,
         predictions: rows
             .iter()
             .zip(&g)
@@ -230,6 +284,16 @@ impl std::fmt::Display for EvalReport {
             "accuracy {:.3}  macro-F1 {:.3}",
             self.accuracy, self.macro_f1
         )?;
+        if let Some(c) = self.calibration {
+            writeln!(
+                f,
+                "calibration: mean stated probability {:.3} (accuracy {:.3}), ECE {:.3} over {} bins",
+                c.mean_confidence,
+                self.accuracy,
+                c.ece,
+                Calibration::BINS
+            )?;
+        }
         for (lang, (n, acc, f1)) in &self.per_lang {
             writeln!(
                 f,
@@ -259,5 +323,27 @@ impl std::fmt::Display for EvalReport {
             )?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Calibration;
+
+    #[test]
+    fn calibration_compares_stated_probability_with_accuracy_per_bin() {
+        // Said 0.95 and right half the time; said 0.55 and right half the time.
+        let conf = [0.95, 0.95, 0.55, 0.55];
+        let correct = [true, false, true, false];
+        let c = Calibration::of(&conf, &correct).unwrap();
+        assert!((c.mean_confidence - 0.75).abs() < 1e-6);
+        // Bin 9: |0.5 − 0.95| × 2/4; bin 5: |0.5 − 0.55| × 2/4.
+        assert!((c.ece - (0.45 + 0.05) / 2.0).abs() < 1e-6, "{c:?}");
+        // Right as often as said: no error, whatever the accuracy.
+        let c = Calibration::of(&[0.5, 0.5, 1.0], &[true, false, true]).unwrap();
+        assert!(c.ece < 1e-6, "{c:?}");
+        // A probability of exactly 1 falls in the top bin, not past it.
+        assert!(Calibration::of(&[1.0], &[false]).unwrap().ece > 0.99);
+        assert_eq!(Calibration::of(&[], &[]), None);
     }
 }
