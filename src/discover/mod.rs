@@ -1,6 +1,7 @@
 //! Emergent themes: negative segments that no codebook theme explains are clustered by their
 //! sentence embeddings (average-linkage agglomerative clustering on cosine similarity) and each
-//! cluster is named by c-TF-IDF keywords and a representative quote.
+//! cluster is named by c-TF-IDF keywords and a representative quote. A cluster with no keyword
+//! (its members are stop words only: non-answers such as "Not really.") is no theme.
 //!
 //! Deterministic by construction: work is ordered by item id (input order is irrelevant),
 //! every similarity is computed independently of thread scheduling, every tie is broken by
@@ -88,10 +89,10 @@ pub struct Item<'a> {
 pub struct EmergentTheme {
     /// `emergent_1`, `emergent_2`, … by size descending, then by smallest member id.
     pub id: String,
-    /// The top three keywords joined by " / "; the start of the representative quote when no
-    /// keyword survives the stop lists.
+    /// The top three keywords joined by " / ".
     pub label: String,
-    /// Display forms: the most frequent surface word of each top stem in the cluster.
+    /// Display forms: the most frequent surface word of each top stem in the cluster; never
+    /// empty.
     pub keywords: Vec<String>,
     /// Indices into the input slice, ascending.
     pub members: Vec<usize>,
@@ -234,27 +235,6 @@ fn representative(p: &Prepared, members: &[usize]) -> usize {
     best.map_or(0, |(m, _)| m)
 }
 
-/// The first words of a quote, for a theme no keyword describes.
-fn quote_label(text: &str) -> String {
-    const MAX: usize = 60;
-    let mut out = String::new();
-    let mut len = 0;
-    for word in text.split_whitespace() {
-        let w = word.chars().count();
-        if len > 0 && len + 1 + w > MAX {
-            out.push('…');
-            break;
-        }
-        if len > 0 {
-            out.push(' ');
-            len += 1;
-        }
-        out.push_str(word);
-        len += w;
-    }
-    out
-}
-
 /// Clusters `items` into emergent themes. Items in no returned theme are left unexplained.
 pub fn discover(items: &[Item], cfg: &DiscoverConfig) -> Vec<EmergentTheme> {
     let min_size = cfg.min_cluster_size.max(1);
@@ -293,22 +273,22 @@ pub fn discover(items: &[Item], cfg: &DiscoverConfig) -> Vec<EmergentTheme> {
         .collect();
     let words = keywords::keywords(&docs, cfg.keywords);
 
+    // A cluster whose members say nothing but stop words ("Not really.", "It wasn't.", "Ei
+    // oikeastaan.") shares a way of answering, not a topic: its members stay unexplained
+    // rather than becoming a theme called by one of them.
     clusters
         .iter()
         .zip(words)
+        .filter(|(_, keywords)| !keywords.is_empty())
         .enumerate()
         .map(|(k, (members, keywords))| {
             let representative = p.order[representative(&p, members)];
-            let label = if keywords.is_empty() {
-                quote_label(items[representative].text)
-            } else {
-                keywords
-                    .iter()
-                    .take(3)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(" / ")
-            };
+            let label = keywords
+                .iter()
+                .take(3)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(" / ");
             let mut members: Vec<usize> = members.iter().map(|&pos| p.order[pos]).collect();
             members.sort_unstable();
             EmergentTheme {

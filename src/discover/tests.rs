@@ -337,15 +337,35 @@ fn unusable_embeddings_are_left_out() {
 }
 
 #[test]
-fn label_falls_back_to_the_quote() {
+fn stop_words_alone_make_no_theme() {
+    // Three non-answers that embed alike but name nothing, and three that name the invoice.
     let texts = strings(&["ja ei oli", "ja ei oli se", "ei ja oli mä"]);
     let owned = corpus(6, &[("fi", texts)], 0);
+    assert!(discover(&items(&owned), &DiscoverConfig::default()).is_empty());
+    let topical = strings(&[
+        "lasku oli väärin",
+        "lasku tuli kahdesti",
+        "väärä lasku taas",
+    ]);
+    let owned = corpus(
+        6,
+        &[
+            (
+                "fi",
+                strings(&["ja ei oli", "ja ei oli se", "ei ja oli mä"]),
+            ),
+            ("fi", topical),
+        ],
+        0,
+    );
     let themes = discover(&items(&owned), &DiscoverConfig::default());
-    assert_eq!(themes.len(), 1);
-    assert!(themes[0].keywords.is_empty());
-    assert_eq!(themes[0].label, owned[themes[0].representative].text);
-    assert_eq!(quote_label(&"word ".repeat(30)).chars().count(), 60);
-    assert_eq!(quote_label(&"äänä ".repeat(30)).chars().count(), 60);
+    assert_eq!(themes.len(), 1, "{themes:?}");
+    assert_eq!(themes[0].id, "emergent_1", "ids stay contiguous");
+    assert_eq!(themes[0].keywords[0], "lasku");
+    assert!(themes[0]
+        .members
+        .iter()
+        .all(|&m| owned[m].text.contains("lasku")));
 }
 
 #[test]
