@@ -341,16 +341,19 @@ fn heldout_labels_do_not_regress() {
     assert!(adapted.is_some() && encoder.info().adapted.is_some());
     // (task, least overall score, least score of the weakest language); macro-F1 for
     // sentiment, accuracy for themes and stages.
-    // Measured with the adapted encoder (2026-12-06, three adaptation seeds): sentiment 0.714
-    // (weakest language 0.699), themes 0.813–0.829 (fi 0.750–0.762), stages 0.778–0.794
-    // (weakest 0.714–0.786); before adaptation 0.659, 0.817, 0.738. The stage floors sit
-    // below that spread: the adaptation's batch order alone moves stage accuracy by ±0.04
-    // (0.742–0.817 over three seeds before the third round of feedback rows), and another
-    // CPU's matrix products change the adapted layers as a seed does (README, Evaluation).
-    for (task, overall, weakest) in [
-        (EvalTask::Sentiment, 0.68, 0.66),
-        (EvalTask::Themes, 0.79, 0.72),
-        (EvalTask::Stages, 0.74, 0.67),
+    // Measured with the adapted encoder and the per-task L2 penalties (2026-12-06, three
+    // adaptation seeds): sentiment 0.714 (weakest language 0.699), themes 0.861–0.873
+    // (fi 0.762–0.786), stages 0.829–0.837 (weakest 0.821–0.833); with the heads' former
+    // penalty 0.714, 0.813–0.829, 0.778–0.794; before adaptation 0.659, 0.817, 0.738. The
+    // floors sit below that spread: the adaptation's batch order alone moved stage accuracy
+    // by ±0.04 with the former penalty, and another CPU's matrix products change the adapted
+    // layers as a seed does (README, Evaluation). The last figure is the most the calibration
+    // error (ECE) may be: the probability written beside a label must mean what it says
+    // (measured 0.095, 0.085, 0.035; stages were at 0.209 with the former penalty).
+    for (task, overall, weakest, ece) in [
+        (EvalTask::Sentiment, 0.68, 0.66, 0.14),
+        (EvalTask::Themes, 0.83, 0.72, 0.13),
+        (EvalTask::Stages, 0.79, 0.75, 0.10),
     ] {
         let r = palaute::eval::run(&cfg, &files, task, None, &encoder).unwrap();
         let pick = |(_, acc, f1): &(usize, f64, f64)| {
@@ -367,21 +370,28 @@ fn heldout_labels_do_not_regress() {
         };
         assert_eq!(r.rows, 252, "{task:?}");
         assert!(all >= overall, "{task:?}: {all:.3} < {overall}\n{r}");
+        let c = r.calibration.expect("a trained head states probabilities");
+        assert!(
+            c.ece <= ece,
+            "{task:?}: calibration error {:.3} > {ece}\n{r}",
+            c.ece
+        );
         for lang in ["fi", "sv", "en"] {
             let v = pick(&r.per_lang[lang]);
             assert!(v >= weakest, "{task:?} {lang}: {v:.3} < {weakest}\n{r}");
         }
     }
     // The confirmation set (eval/confirm, written after the method was chosen; nothing is
-    // chosen on it): measured sentiment macro-F1 0.631–0.634, themes 0.774–0.785, stages
-    // 0.756–0.785 (three seeds).
+    // chosen on it): measured sentiment macro-F1 0.631–0.634, themes 0.789–0.804, stages
+    // 0.778–0.785 (three seeds; with the former theme and stage penalty 0.774–0.785 and
+    // 0.756–0.785).
     let confirm: Vec<PathBuf> = ["fi", "sv", "en"]
         .map(|l| repo().join(format!("eval/confirm/{l}.csv")))
         .to_vec();
     for (task, least) in [
         (EvalTask::Sentiment, 0.59),
-        (EvalTask::Themes, 0.74),
-        (EvalTask::Stages, 0.73),
+        (EvalTask::Themes, 0.76),
+        (EvalTask::Stages, 0.74),
     ] {
         let r = palaute::eval::run(&cfg, &confirm, task, None, &encoder).unwrap();
         assert_eq!(r.rows, 270, "{task:?}");
@@ -395,8 +405,9 @@ fn heldout_labels_do_not_regress() {
     }
     // The same in context: sentences of whole survey answers and interview excerpts
     // (eval/heldout/context_*.csv), labelled by the call a run makes. Measured (three seeds):
-    // sentiment macro-F1 0.712–0.713, themes 0.663–0.681, stages 0.599–0.620 (weakest
-    // language 0.555–0.600); before adaptation 0.696, 0.657, 0.559.
+    // sentiment macro-F1 0.712–0.713, themes 0.669–0.684, stages 0.629–0.638 (weakest
+    // language 0.591–0.609; 0.568–0.571 with nothing inherited); with the heads' former
+    // penalty 0.712–0.713, 0.663–0.681, 0.599–0.620; before adaptation 0.696, 0.657, 0.559.
     let context: Vec<PathBuf> = ["fi", "sv", "en"]
         .map(|l| repo().join(format!("eval/heldout/context_{l}.csv")))
         .to_vec();
@@ -410,9 +421,9 @@ fn heldout_labels_do_not_regress() {
     let themes = score(&cfg, EvalTask::Themes);
     assert!(themes.accuracy >= 0.63, "{themes}");
     let stages = score(&cfg, EvalTask::Stages);
-    assert!(stages.accuracy >= 0.57, "{stages}");
+    assert!(stages.accuracy >= 0.60, "{stages}");
     for lang in ["fi", "sv", "en"] {
-        assert!(stages.per_lang[lang].1 >= 0.50, "{lang}\n{stages}");
+        assert!(stages.per_lang[lang].1 >= 0.55, "{lang}\n{stages}");
     }
     let mut alone = cfg.clone();
     alone.classify.question_weight = 0.0;
