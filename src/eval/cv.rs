@@ -39,6 +39,8 @@ pub fn cross_validate(
         _ => r.labels.first().cloned().unwrap_or_default(),
     };
     let mut pred = vec![String::new(); rows.len()];
+    // The probability each prediction states, as a run would write it.
+    let mut stated = vec![0f32; rows.len()];
     for fold in 0..folds {
         let (train, test): (Vec<usize>, Vec<usize>) =
             (0..rows.len()).partition(|i| fold_of[*i] != fold);
@@ -67,7 +69,10 @@ pub fn cross_validate(
             langs: &test_langs,
         });
         for (i, p) in test.iter().zip(probs) {
-            pred[*i] = head.top_label(&p).unwrap_or(OTHER).to_string();
+            let best = p.iter().copied().fold(0.0, f32::max);
+            let label = head.top_label(&p);
+            stated[*i] = if label.is_some() { best } else { 1.0 - best };
+            pred[*i] = label.unwrap_or(OTHER).to_string();
         }
     }
     // Each text once: a row repeated for weight is one sentence, not several.
@@ -78,6 +83,7 @@ pub fn cross_validate(
     let scored: Vec<Labelled> = keep.iter().map(|i| rows[*i].clone()).collect();
     let gold: Vec<String> = scored.iter().map(gold_of).collect();
     let pred: Vec<String> = keep.iter().map(|i| pred[*i].clone()).collect();
+    let stated: Vec<f32> = keep.iter().map(|i| stated[*i]).collect();
     Ok(report(
         format!("{folds}-fold cross-validation on the training data"),
         task,
@@ -85,5 +91,6 @@ pub fn cross_validate(
         &scored,
         &gold,
         &pred,
-    ))
+    )
+    .with_calibration(&stated))
 }
