@@ -69,6 +69,12 @@ pub struct ZeroShotArtifact {
     pub stages: Option<prototype::ZeroShotFit>,
 }
 
+/// The probability written beside `other`, the label of a text no theme passes: that the best
+/// theme does not apply.
+pub fn other_probability(theme_probs: &[f32]) -> f32 {
+    1.0 - theme_probs.iter().copied().fold(0.0, f32::max)
+}
+
 pub struct Classifier {
     pub cfg: ClassifyConfig,
     pub themes: Codebook,
@@ -173,8 +179,7 @@ impl Classifier {
             .take(most)
             .collect();
         if chosen.is_empty() {
-            let best = probs.iter().copied().fold(0.0, f32::max);
-            return (vec![OTHER.to_string()], vec![1.0 - best]);
+            return (vec![OTHER.to_string()], vec![other_probability(probs)]);
         }
         (
             chosen

@@ -340,24 +340,14 @@ fn unusable_embeddings_are_left_out() {
 fn stop_words_alone_make_no_theme() {
     // Three non-answers that embed alike but name nothing, and three that name the invoice.
     let texts = strings(&["ja ei oli", "ja ei oli se", "ei ja oli mä"]);
-    let owned = corpus(6, &[("fi", texts)], 0);
+    let owned = corpus(6, &[("fi", texts.clone())], 0);
     assert!(discover(&items(&owned), &DiscoverConfig::default()).is_empty());
     let topical = strings(&[
         "lasku oli väärin",
         "lasku tuli kahdesti",
         "väärä lasku taas",
     ]);
-    let owned = corpus(
-        6,
-        &[
-            (
-                "fi",
-                strings(&["ja ei oli", "ja ei oli se", "ei ja oli mä"]),
-            ),
-            ("fi", topical),
-        ],
-        0,
-    );
+    let owned = corpus(6, &[("fi", texts), ("fi", topical)], 0);
     let themes = discover(&items(&owned), &DiscoverConfig::default());
     assert_eq!(themes.len(), 1, "{themes:?}");
     assert_eq!(themes[0].id, "emergent_1", "ids stay contiguous");

@@ -69,9 +69,13 @@ pub fn cross_validate(
             langs: &test_langs,
         });
         for (i, p) in test.iter().zip(probs) {
-            let best = p.iter().copied().fold(0.0, f32::max);
             let label = head.top_label(&p);
-            stated[*i] = if label.is_some() { best } else { 1.0 - best };
+            // A label's own probability (single-label heads always give one); `other`'s as a
+            // run states it.
+            stated[*i] = match label {
+                Some(_) => p.iter().copied().fold(0.0, f32::max),
+                None => crate::classify::other_probability(&p),
+            };
             pred[*i] = label.unwrap_or(OTHER).to_string();
         }
     }
