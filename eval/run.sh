@@ -39,6 +39,11 @@ for task in sentiment themes stages; do
   $P eval -q --task $task eval/heldout/context_fi.csv eval/heldout/context_sv.csv eval/heldout/context_en.csv
   echo
 done
+# The same on the confirmation set's documents (eval/confirm/context_*.csv; nothing chosen on them).
+for task in sentiment themes stages; do
+  $P eval -q --task $task eval/confirm/context_fi.csv eval/confirm/context_sv.csv eval/confirm/context_en.csv
+  echo
+done
 # What the heads learned of their own training data's style (5-fold, split by text).
 for task in sentiment themes stages; do
   $P eval -q --task $task --cv 5
