@@ -405,32 +405,52 @@ fn heldout_labels_do_not_regress() {
     }
     // The same in context: sentences of whole survey answers and interview excerpts
     // (eval/heldout/context_*.csv), labelled by the call a run makes. Measured (three seeds):
-    // sentiment macro-F1 0.712–0.713, themes 0.669–0.684, stages 0.629–0.638 (weakest
-    // language 0.591–0.609; 0.568–0.571 with nothing inherited); with the heads' former
-    // penalty 0.712–0.713, 0.663–0.681, 0.599–0.620; before adaptation 0.696, 0.657, 0.559.
+    // sentiment macro-F1 0.712–0.713, themes 0.669–0.684, stages 0.663–0.669 (weakest
+    // language 0.609–0.627; 0.568–0.571 with nothing inherited); with context weights 0.5
+    // instead of 0.75 stages 0.629–0.638; with the heads' former penalty 0.712–0.713,
+    // 0.663–0.681, 0.599–0.620; before adaptation 0.696, 0.657, 0.559.
     let context: Vec<PathBuf> = ["fi", "sv", "en"]
         .map(|l| repo().join(format!("eval/heldout/context_{l}.csv")))
         .to_vec();
-    let score = |cfg: &Config, task: EvalTask| {
-        let r = palaute::eval::run(cfg, &context, task, None, &encoder).unwrap();
-        assert_eq!(r.rows, 329, "{task:?}");
+    let score = |cfg: &Config, files: &[PathBuf], task: EvalTask, rows: usize| {
+        let r = palaute::eval::run(cfg, files, task, None, &encoder).unwrap();
+        assert_eq!(r.rows, rows, "{task:?}");
         r
     };
-    let sentiment = score(&cfg, EvalTask::Sentiment);
+    let sentiment = score(&cfg, &context, EvalTask::Sentiment, 329);
     assert!(sentiment.macro_f1 >= 0.67, "{sentiment}");
-    let themes = score(&cfg, EvalTask::Themes);
+    let themes = score(&cfg, &context, EvalTask::Themes, 329);
     assert!(themes.accuracy >= 0.63, "{themes}");
-    let stages = score(&cfg, EvalTask::Stages);
-    assert!(stages.accuracy >= 0.60, "{stages}");
+    let stages = score(&cfg, &context, EvalTask::Stages, 329);
+    assert!(stages.accuracy >= 0.63, "{stages}");
     for lang in ["fi", "sv", "en"] {
-        assert!(stages.per_lang[lang].1 >= 0.55, "{lang}\n{stages}");
+        assert!(stages.per_lang[lang].1 >= 0.58, "{lang}\n{stages}");
+    }
+    // And the confirmation set's documents (eval/confirm/context_*.csv, written after the
+    // context weights were chosen): measured sentiment macro-F1 0.612–0.620, themes 0.608–0.621,
+    // stages 0.555–0.563 (0.513 with nothing inherited; 0.542–0.545 with weights 0.5).
+    let confirm_context: Vec<PathBuf> = ["fi", "sv", "en"]
+        .map(|l| repo().join(format!("eval/confirm/context_{l}.csv")))
+        .to_vec();
+    for (task, least) in [
+        (EvalTask::Sentiment, 0.58),
+        (EvalTask::Themes, 0.58),
+        (EvalTask::Stages, 0.52),
+    ] {
+        let r = score(&cfg, &confirm_context, task, 380);
+        let v = if task == EvalTask::Sentiment {
+            r.macro_f1
+        } else {
+            r.accuracy
+        };
+        assert!(v >= least, "{task:?}: {v:.3} < {least}\n{r}");
     }
     let mut alone = cfg.clone();
     alone.classify.question_weight = 0.0;
     alone.classify.context_weight = 0.0;
-    let alone = score(&alone, EvalTask::Stages);
+    let alone = score(&alone, &context, EvalTask::Stages, 329);
     assert!(
-        stages.accuracy >= alone.accuracy + 0.04,
+        stages.accuracy >= alone.accuracy + 0.06,
         "context should help stages: {:.3} vs {:.3} alone",
         stages.accuracy,
         alone.accuracy
