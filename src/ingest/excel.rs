@@ -154,7 +154,7 @@ pub fn check_ods_grid(xml: &mut dyn std::io::Read) -> Result<(), String> {
             quick_xml::events::Event::Empty(e) => (e, false),
             quick_xml::events::Event::End(e) => {
                 depth = depth.saturating_sub(1);
-                if e.name().as_ref() == b"table:table" {
+                if e.name().as_ref() == "table:table" {
                     grid.check()?;
                     grid = Grid::default();
                 }
@@ -169,23 +169,23 @@ pub fn check_ods_grid(xml: &mut dyn std::io::Read) -> Result<(), String> {
             quick_xml::events::Event::Eof => return grid.check(),
             _ => continue,
         };
-        let repeat = |attr: &[u8]| -> u64 {
+        let repeat = |attr: &str| -> u64 {
             e.try_get_attribute(attr)
                 .ok()
                 .flatten()
-                .and_then(|a| std::str::from_utf8(&a.value).ok()?.parse().ok())
+                .and_then(|a| a.value.parse().ok())
                 .unwrap_or(1)
                 .max(1)
         };
         match e.name().as_ref() {
-            b"table:table-row" => grid.row(repeat(b"table:number-rows-repeated")),
-            b"table:table-cell" | b"table:covered-table-cell" => {
+            "table:table-row" => grid.row(repeat("table:number-rows-repeated")),
+            "table:table-cell" | "table:covered-table-cell" => {
                 let filled = has_content
-                    || e.try_get_attribute(b"office:value-type")
+                    || e.try_get_attribute("office:value-type")
                         .ok()
                         .flatten()
                         .is_some();
-                grid.cells(repeat(b"table:number-columns-repeated"), filled);
+                grid.cells(repeat("table:number-columns-repeated"), filled);
             }
             _ => {}
         }

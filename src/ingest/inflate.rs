@@ -44,7 +44,12 @@ pub fn check_parts(
         let entry = zip
             .by_index(i)
             .map_err(|e| format!("corrupt zip archive: {e}"))?;
-        let name = entry.name().to_string();
+        // A name that is not valid in its declared encoding still names the part in messages;
+        // the parts inspected by name (content.xml, document.xml) are ASCII.
+        let name = match entry.name() {
+            Ok(name) => name.into_owned(),
+            Err(_) => String::from_utf8_lossy(entry.name_raw()).into_owned(),
+        };
         if entry.size() > limit {
             return Err(too_big(&name, entry.size(), limit));
         }

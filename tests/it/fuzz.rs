@@ -53,7 +53,7 @@ fn rezip(bytes: &[u8], part: &str, mut mutate: impl FnMut(&mut Vec<u8>)) -> Vec<
     let options = ::zip::write::SimpleFileOptions::default();
     for i in 0..zip.len() {
         let mut entry = zip.by_index(i).unwrap();
-        let name = entry.name().to_string();
+        let name = entry.name().unwrap().into_owned();
         let mut data = Vec::new();
         entry.read_to_end(&mut data).unwrap();
         if name == part {

@@ -48,37 +48,33 @@ fn parse(xml: impl Read) -> Result<Vec<(u64, String)>, String> {
         buf.clear();
         match reader.read_event_into(&mut buf) {
             Ok(Event::Start(e)) => match e.name().as_ref() {
-                b"w:p" => {
+                "w:p" => {
                     para.clear();
                 }
-                b"w:t" => in_text = true,
+                "w:t" => in_text = true,
                 _ => {}
             },
             Ok(Event::Empty(e)) => match e.name().as_ref() {
-                b"w:tab" => para.push('\t'),
-                b"w:br" | b"w:cr" => para.push('\n'),
-                b"w:p" => n += 1,
+                "w:tab" => para.push('\t'),
+                "w:br" | "w:cr" => para.push('\n'),
+                "w:p" => n += 1,
                 _ => {}
             },
             Ok(Event::Text(t)) if in_text => {
-                let s = t
-                    .decode()
-                    .map_err(|e| format!("bad text in document.xml: {e}"))?;
-                para.push_str(&s);
+                // The reader has checked the text is UTF-8 (a bad byte is its error below).
+                para.push_str(&t.xml10_content());
             }
             Ok(Event::GeneralRef(r)) if in_text => {
-                let name = r
-                    .decode()
-                    .map_err(|e| format!("bad entity in document.xml: {e}"))?;
+                let name: &str = &r;
                 if let Some(c) = r.resolve_char_ref().ok().flatten() {
                     para.push(c);
-                } else if let Some(s) = quick_xml::escape::resolve_predefined_entity(&name) {
+                } else if let Some(s) = quick_xml::escape::resolve_predefined_entity(name) {
                     para.push_str(s);
                 }
             }
             Ok(Event::End(e)) => match e.name().as_ref() {
-                b"w:t" => in_text = false,
-                b"w:p" => {
+                "w:t" => in_text = false,
+                "w:p" => {
                     n += 1;
                     for line in para.split('\n') {
                         let blank_again = line.trim().is_empty()
@@ -102,4 +98,42 @@ fn parse(xml: impl Read) -> Result<Vec<(u64, String)>, String> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(runs: &str) -> String {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:document><w:body>{runs}</w:body></w:document>"
+        )
+    }
+
+    #[test]
+    fn entities_and_character_references_are_resolved_inside_text_runs() {
+        let xml = body(
+            "<w:p><w:r><w:t>Hinta &amp; laatu &lt;3 p&#228;iv&#xE4;&#228;</w:t></w:r></w:p>\
+             <w:p><w:r><w:t>Moi</w:t><w:tab/><w:t>&quot;joo&quot;</w:t><w:br/><w:t>toka</w:t></w:r></w:p>",
+        );
+        let got = parse(xml.as_bytes()).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                (1, "Hinta & laatu <3 päivää".to_string()),
+                (2, "Moi\t\"joo\"".to_string()),
+                (2, "toka".to_string()),
+            ]
+        );
+    }
+
+    #[test]
+    fn text_that_is_not_utf8_is_an_error_with_its_position() {
+        let mut xml = body("<w:p><w:r><w:t>k\u{e4}ytt\u{f6}</w:t></w:r></w:p>").into_bytes();
+        // Latin-1 bytes where UTF-8 was declared: an export re-saved by a wrong tool.
+        let at = xml.windows(2).position(|w| w == "ä".as_bytes()).unwrap();
+        xml.splice(at..at + 2, [0xe4]);
+        let err = parse(&xml[..]).unwrap_err();
+        assert!(err.contains("document.xml"), "{err}");
+    }
 }
