@@ -7,17 +7,20 @@ pub mod adapt;
 pub mod codebook;
 mod config;
 pub mod context;
+pub mod documents;
 mod fit;
 pub mod head;
+mod inherit;
 pub mod labeller;
 pub mod lexical;
+pub mod pooling;
 pub mod prototype;
 pub mod rootcause;
 mod sentiment;
 mod trainer;
 pub mod training;
 
-pub use config::ClassifyConfig;
+pub use config::{ClassifyConfig, SentimentContext, StageContext};
 pub use sentiment::{document_sentiment, score_prior};
 pub use trainer::{fit_head, heads_cache_dir, train_from_file, train_head, training_set, HeadTask};
 
@@ -82,6 +85,10 @@ pub struct Classifier {
     sentiment: SentimentSource,
     theme_model: Labeller,
     stage_model: Labeller,
+    /// How a segment's stage pools with its context, when fitted (`stage_context = "learned"`).
+    stage_pooling: Option<pooling::ContextPooling>,
+    /// How a segment's sentiment pools with its answer and score (`sentiment_context`).
+    sentiment_pooling: Option<pooling::ContextPooling>,
 }
 
 /// How texts are embedded as classifier features. The E5 authors recommend the `query: `
@@ -126,14 +133,19 @@ impl Classifier {
         };
         let theme_model = labeller(&cfg.theme_head, Task::Themes, &themes, true)?;
         let stage_model = labeller(&cfg.stage_head, Task::Stages, &stages, false)?;
-        Ok(Classifier {
+        let mut classifier = Classifier {
             cfg: cfg.clone(),
             themes,
             stages,
             sentiment,
             theme_model,
             stage_model,
-        })
+            stage_pooling: None,
+            sentiment_pooling: None,
+        };
+        classifier.stage_pooling = classifier.fit_stage_pooling(encoder, cache)?;
+        classifier.sentiment_pooling = classifier.fit_sentiment_pooling(encoder, cache)?;
+        Ok(classifier)
     }
 
     /// Probabilities of negative/neutral/positive for each row.
@@ -221,7 +233,8 @@ impl Classifier {
         };
         let doc_index: HashMap<&str, &Document> =
             docs.iter().map(|d| (d.doc_id.as_str(), d)).collect();
-        let sent: Vec<[f32; 3]> = self
+        let ctx = Context::new(&doc_index, segs);
+        let mut sent: Vec<[f32; 3]> = self
             .sentiment_probs(&inputs)?
             .into_iter()
             .zip(segs)
@@ -230,9 +243,9 @@ impl Classifier {
                 _ => p,
             })
             .collect();
+        self.inherit_sentiment(&ctx, &doc_index, segs, &mut sent);
         let theme_p = self.theme_probs(&inputs);
         let mut stage_p = self.stage_probs(&inputs);
-        let ctx = Context::new(&doc_index, segs);
         self.inherit_stage(&ctx, &doc_index, segs, &mut stage_p, encoder)?;
         Ok(segs
             .iter()
@@ -250,67 +263,6 @@ impl Classifier {
                 self.label(seg, sent[i], &theme_p[i], &stage_p[i], stage, why)
             })
             .collect())
-    }
-
-    /// A segment's stage inherits from the question it answers (the interviewer's, or the
-    /// survey's) and from the other sentences of the same answer; see [`context`]. Themes
-    /// and sentiment are left to the segment itself: on the held-out context sets neither
-    /// improved with its context (README "Evaluation").
-    fn inherit_stage(
-        &self,
-        ctx: &Context,
-        docs: &HashMap<&str, &Document>,
-        segs: &[Segment],
-        stage_p: &mut [Vec<f32>],
-        encoder: &dyn TextEncoder,
-    ) -> Result<(), ClassifyError> {
-        let none = self.stage_ids().iter().position(|s| s == NO_STAGE);
-        let w = self.cfg.question_weight;
-        // Survey questions, embedded once per distinct text and answer language (the
-        // lexical features stem in it). Keyed by both, a question's probabilities do not
-        // depend on which answers a chunk holds.
-        let mut asked: Vec<(&str, &str)> = segs
-            .iter()
-            .filter_map(|s| Some((docs.get(s.doc_id.as_str())?, s.lang.as_str())))
-            .filter(|(d, _)| d.kind != DocKind::Interview)
-            .filter_map(|(d, lang)| Some((d.question.as_deref()?, lang)))
-            .collect();
-        asked.sort_unstable();
-        asked.dedup();
-        let survey: HashMap<(&str, &str), Vec<f32>> = if w > 0.0 && !asked.is_empty() {
-            let (texts, langs): (Vec<&str>, Vec<&str>) = asked.iter().copied().unzip();
-            let emb = encoder.embed(&texts, FEATURES)?;
-            let inputs = Inputs {
-                emb: &emb,
-                texts: &texts,
-                langs: &langs,
-            };
-            let probs = self.stage_probs(&inputs);
-            asked.iter().copied().zip(probs).collect()
-        } else {
-            HashMap::new()
-        };
-        // The interviewer questions' own probabilities, before any answer is mixed.
-        let asked_stage: HashMap<usize, Vec<f32>> = ctx
-            .question
-            .iter()
-            .flatten()
-            .map(|&q| (q, stage_p[q].clone()))
-            .collect();
-        for (i, seg) in segs.iter().enumerate() {
-            let q = match ctx.question[i] {
-                Some(q) => asked_stage.get(&q),
-                None => docs
-                    .get(seg.doc_id.as_str())
-                    .and_then(|d| d.question.as_deref())
-                    .and_then(|q| survey.get(&(q, seg.lang.as_str()))),
-            };
-            if let Some(q) = q {
-                context::mix_question(&mut stage_p[i], q, w, none);
-            }
-        }
-        context::mix_neighbours(stage_p, &ctx.units, self.cfg.context_weight);
-        Ok(())
     }
 
     /// One segment's labels from its (context-adjusted) probabilities. `stage` is the stage

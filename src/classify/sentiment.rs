@@ -23,6 +23,30 @@ pub(super) enum SentimentSource {
 }
 
 impl SentimentSource {
+    /// The trained heads' parameters, which a pooling fitted to their outputs is keyed by;
+    /// `None` for a sequence-classification model (no pooling is fitted to it).
+    pub(super) fn heads_json(&self) -> Option<Vec<u8>> {
+        match self {
+            SentimentSource::Head(h) => serde_json::to_vec(h).ok(),
+            SentimentSource::Routed { feedback, general } => {
+                let mut v = serde_json::to_vec(feedback).ok()?;
+                v.extend(serde_json::to_vec(general).ok()?);
+                Some(v)
+            }
+            SentimentSource::Model(_) => None,
+        }
+    }
+
+    /// Whether a segment in `lang` is read by the head the pooling was fitted to: the routed
+    /// heads' feedback head reads the languages of the shipped documents.
+    pub(super) fn pools(&self, lang: &str) -> bool {
+        match self {
+            SentimentSource::Head(_) => true,
+            SentimentSource::Routed { .. } => training::in_feedback_language(lang),
+            SentimentSource::Model(_) => false,
+        }
+    }
+
     /// Probabilities of negative/neutral/positive for each row.
     pub(super) fn probs(&self, inputs: &Inputs) -> Result<Vec<[f32; 3]>, ClassifyError> {
         let three = |p: Vec<f32>| [p[0], p[1], p[2]];
@@ -81,12 +105,23 @@ impl SentimentSource {
 /// Shifts `p` (negative, neutral, positive) towards the side of the document's score; see
 /// [`ClassifyConfig::score_prior`]. Unscored documents and passives are left as they are.
 pub fn score_prior(p: [f32; 3], doc: &Document, strength: f32) -> [f32; 3] {
-    let (Some(score), Some(kind)) = (doc.score, doc.score_kind) else {
+    let Some(side) = score_side(doc) else {
         return p;
     };
     let s = strength.clamp(0.0, 0.95);
-    // CSAT 1–2 / 4–5 play the part of detractors / promoters.
-    let side = match kind {
+    let w = [1.0 - side * s, 1.0, 1.0 + side * s];
+    let q: Vec<f32> = p.iter().zip(w).map(|(a, b)| a * b).collect();
+    let sum: f32 = q.iter().sum::<f32>().max(f32::MIN_POSITIVE);
+    [q[0] / sum, q[1] / sum, q[2] / sum]
+}
+
+/// The side of a document's score: −1 detractor, 0 passive, 1 promoter (CSAT 1–2 / 4–5 play
+/// the part of detractors / promoters); `None` when unscored.
+pub(super) fn score_side(doc: &Document) -> Option<f32> {
+    let (Some(score), Some(kind)) = (doc.score, doc.score_kind) else {
+        return None;
+    };
+    Some(match kind {
         crate::record::ScoreKind::Nps => match crate::record::nps_group(score) {
             crate::record::NpsGroup::Detractor => -1.0,
             crate::record::NpsGroup::Promoter => 1.0,
@@ -95,11 +130,7 @@ pub fn score_prior(p: [f32; 3], doc: &Document, strength: f32) -> [f32; 3] {
         crate::record::ScoreKind::Csat if score <= 2.0 => -1.0,
         crate::record::ScoreKind::Csat if score >= 4.0 => 1.0,
         crate::record::ScoreKind::Csat => 0.0,
-    };
-    let w = [1.0 - side * s, 1.0, 1.0 + side * s];
-    let q: Vec<f32> = p.iter().zip(w).map(|(a, b)| a * b).collect();
-    let sum: f32 = q.iter().sum::<f32>().max(f32::MIN_POSITIVE);
-    [q[0] / sum, q[1] / sum, q[2] / sum]
+    })
 }
 
 /// Document sentiment: the char-weighted mean of its non-interviewer segments' scores.

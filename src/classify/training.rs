@@ -32,6 +32,25 @@ const SHIPPED_FEEDBACK: [(&str, &str); 3] = [
     ),
 ];
 
+/// Survey answers and interview excerpts labelled sentence by sentence in context (see
+/// [`super::documents`]), written for palaute apart from its evaluation sets; they fit how a
+/// sentence's stage pools with its context ([`super::pooling`]). Labelled for the same
+/// codebook and map as the feedback rows; see assets/README.md.
+pub const SHIPPED_CONTEXT: [(&str, &str); 3] = [
+    (
+        "assets/training/context_fi.csv",
+        include_str!("../../assets/training/context_fi.csv"),
+    ),
+    (
+        "assets/training/context_sv.csv",
+        include_str!("../../assets/training/context_sv.csv"),
+    ),
+    (
+        "assets/training/context_en.csv",
+        include_str!("../../assets/training/context_en.csv"),
+    ),
+];
+
 /// Codebook ids whose items the shipped feedback is labelled with, and its column for them.
 const FEEDBACK_CODEBOOKS: [(&str, &str); 2] =
     [("cx-root-causes", "themes"), ("journey-b2c", "stage")];
@@ -361,6 +380,24 @@ mod tests {
         for map in ["b2c", "b2b"] {
             add(codebook_rows(&Codebook::resolve(map, CodebookKind::Stage).unwrap()).unwrap());
         }
+        // The context documents' sentences, interviewer questions included: they are embedded
+        // and scored when the stage pooling is fitted.
+        let mut docs = super::super::documents::LabelledDocs::default();
+        for (path, text) in SHIPPED_CONTEXT {
+            docs.read(text, Path::new(path), crate::record::Task::Stages)
+                .unwrap();
+        }
+        add(docs
+            .segs
+            .iter()
+            .map(|s| Labelled {
+                id: s.segment_id.clone(),
+                text: s.text.clone(),
+                lang: s.lang.clone(),
+                labels: Vec::new(),
+                register: None,
+            })
+            .collect());
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("eval");
         let mut checked = 0;
         for dir in ["heldout", "confirm"] {

@@ -39,6 +39,15 @@ pub(super) fn load_classifier(
     let sentiment_model = cfg.models.load_sentiment()?;
     let cl = ChunkClassifier::prepare(cfg, encoder, sentiment_model)?;
     let mut status = json!({"status": "done"});
+    // How stages inherit from context: the fitted pooling, or the hand-set weights.
+    status["stage_context"] = match cl.classifier.stage_pooling() {
+        Some(p) => json!({"method": "learned", "fit": p}),
+        None => json!({
+            "method": "mixed",
+            "question_weight": cfg.classify.question_weight,
+            "context_weight": cfg.classify.context_weight,
+        }),
+    };
     if let Some(a) = adapted {
         status["adapted"] = serde_json::to_value(a).unwrap_or_default();
     }
