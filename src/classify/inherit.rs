@@ -20,7 +20,7 @@ use crate::model::TextEncoder;
 use crate::record::{DocKind, Document, Segment, Task};
 
 /// Bumped when the pooling's features or fitting change, so a cached fit is not reused.
-const POOLING_VERSION: &str = "2";
+const POOLING_VERSION: &str = "3";
 
 /// The map whose stages the shipped context documents are labelled with.
 const POOLING_MAP: &str = "journey-b2c";
@@ -39,7 +39,8 @@ impl Classifier {
         encoder: &dyn TextEncoder,
     ) -> Result<(), ClassifyError> {
         let none = self.stage_ids().iter().position(|s| s == NO_STAGE);
-        let question = self.question_stage(ctx, docs, segs, stage_p, encoder)?;
+        let surveys = self.stage_pooling.is_some() || self.cfg.question_weight > 0.0;
+        let question = self.question_stage(ctx, docs, segs, stage_p, encoder, surveys)?;
         if let Some(pooling) = &self.stage_pooling {
             // The pooling was fitted on sentences of longer answers, and applies to those; an
             // answer of one sentence is a whole text, for which the head's own probabilities
@@ -81,6 +82,11 @@ impl Classifier {
         self.stage_pooling.as_ref()
     }
 
+    /// The fitted pooling of sentiment with its context, if `sentiment_context = "learned"`.
+    pub fn sentiment_pooling(&self) -> Option<&ContextPooling> {
+        self.sentiment_pooling.as_ref()
+    }
+
     /// How stages inherit from context, as `palaute eval` reports it.
     pub fn stage_context_method(&self) -> String {
         match &self.stage_pooling {
@@ -97,6 +103,7 @@ impl Classifier {
     }
 
     /// The stage probabilities of the question each segment answers, if it has one.
+    /// Survey questions are embedded only when `surveys` (they cost an embedding each).
     fn question_stage(
         &self,
         ctx: &Context,
@@ -104,8 +111,8 @@ impl Classifier {
         segs: &[Segment],
         stage_p: &[Vec<f32>],
         encoder: &dyn TextEncoder,
+        surveys: bool,
     ) -> Result<Vec<Option<Vec<f32>>>, ClassifyError> {
-        let used = self.stage_pooling.is_some() || self.cfg.question_weight > 0.0;
         // Survey questions, embedded once per distinct text and answer language (the
         // lexical features stem in it). Keyed by both, a question's probabilities do not
         // depend on which answers a chunk holds.
@@ -117,7 +124,7 @@ impl Classifier {
             .collect();
         asked.sort_unstable();
         asked.dedup();
-        let survey: HashMap<(&str, &str), Vec<f32>> = if used && !asked.is_empty() {
+        let survey: HashMap<(&str, &str), Vec<f32>> = if surveys && !asked.is_empty() {
             let (texts, langs): (Vec<&str>, Vec<&str>) = asked.iter().copied().unzip();
             let emb = encoder.embed(&texts, FEATURES)?;
             let inputs = Inputs {
@@ -192,7 +199,9 @@ impl Classifier {
         let docs: HashMap<&str, &Document> =
             set.docs.iter().map(|d| (d.doc_id.as_str(), d)).collect();
         let ctx = Context::new(&docs, &set.segs);
-        let question = self.question_stage(&ctx, &docs, &set.segs, &own, encoder)?;
+        // Every question, whatever `question_weight` says: the fit must see what it will
+        // be applied to, and does not depend on the setting (nor its cache key).
+        let question = self.question_stage(&ctx, &docs, &set.segs, &own, encoder, true)?;
         let neighbours = neighbour_means(&own, &ctx.units);
         let ids = self.stage_ids();
         let samples: Vec<(Evidence, usize)> = set
@@ -221,15 +230,18 @@ impl Classifier {
 impl Classifier {
     /// A sentence of a longer answer pools its sentiment with the answer's other sentences
     /// and its score's side, when `sentiment_context = "learned"` fitted a pooling.
+    /// Returns which segments it pooled: `score_prior` applies to the others only (the
+    /// pooling has the score's side among its own evidence).
     pub(super) fn inherit_sentiment(
         &self,
         ctx: &Context,
         docs: &HashMap<&str, &Document>,
         segs: &[Segment],
         sent: &mut [[f32; 3]],
-    ) {
+    ) -> Vec<bool> {
+        let mut pooled = vec![false; segs.len()];
         let Some(pooling) = &self.sentiment_pooling else {
-            return;
+            return pooled;
         };
         let rows: Vec<Vec<f32>> = sent.iter().map(|p| p.to_vec()).collect();
         let neighbours = neighbour_means(&rows, &ctx.units);
@@ -240,6 +252,7 @@ impl Classifier {
             if !self.sentiment.pools(&seg.lang) {
                 continue;
             }
+            pooled[i] = true;
             let e = Evidence {
                 own: &rows[i],
                 question: None,
@@ -249,6 +262,7 @@ impl Classifier {
             let p = pooling.apply(&e, None);
             sent[i] = [p[0], p[1], p[2]];
         }
+        pooled
     }
 
     /// The sentiment pooling, fitted on the shipped context documents (or read from `cache`)
@@ -339,10 +353,15 @@ fn cached_pooling(
         .as_deref()
         .and_then(|p| std::fs::read(p).ok())
         .and_then(|b| serde_json::from_slice::<ContextPooling>(&b).ok())
-        .filter(|f| f.labels == labels)
+        .filter(|f| {
+            let k = labels.len();
+            f.labels == labels && f.bias.len() == k && f.group_bias.len() % k.max(1) == 0
+        })
     {
         return Ok(Some(found));
     }
+    // Embeds the documents' ~1,000 sentences and questions once: a few seconds.
+    tracing::info!("fitting {name} pooling on the shipped documents labelled in context");
     let fitted = fit()?;
     if let (Some(path), Some(fitted)) = (&cached, &fitted) {
         let bytes = serde_json::to_vec_pretty(fitted).unwrap_or_default();

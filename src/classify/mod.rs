@@ -234,16 +234,16 @@ impl Classifier {
         let doc_index: HashMap<&str, &Document> =
             docs.iter().map(|d| (d.doc_id.as_str(), d)).collect();
         let ctx = Context::new(&doc_index, segs);
-        let mut sent: Vec<[f32; 3]> = self
-            .sentiment_probs(&inputs)?
-            .into_iter()
-            .zip(segs)
-            .map(|(p, seg)| match doc_index.get(seg.doc_id.as_str()) {
-                Some(d) if answers_why(d) => score_prior(p, d, self.cfg.score_prior),
-                _ => p,
-            })
-            .collect();
-        self.inherit_sentiment(&ctx, &doc_index, segs, &mut sent);
+        let mut sent = self.sentiment_probs(&inputs)?;
+        let pooled = self.inherit_sentiment(&ctx, &doc_index, segs, &mut sent);
+        for ((p, seg), pooled) in sent.iter_mut().zip(segs).zip(pooled) {
+            match doc_index.get(seg.doc_id.as_str()) {
+                Some(d) if !pooled && answers_why(d) => {
+                    *p = score_prior(*p, d, self.cfg.score_prior)
+                }
+                _ => {}
+            }
+        }
         let theme_p = self.theme_probs(&inputs);
         let mut stage_p = self.stage_probs(&inputs);
         self.inherit_stage(&ctx, &doc_index, segs, &mut stage_p, encoder)?;

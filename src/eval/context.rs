@@ -16,8 +16,16 @@ use crate::model::TextEncoder;
 
 /// Whether a labelled CSV is a context file (it has a `doc_id` column).
 pub fn is_context_file(path: &Path) -> Result<bool, Error> {
-    let text = read_text(path)?;
-    Ok(has_doc_id(text.lines().next().unwrap_or("")))
+    use std::io::BufRead;
+    let io = |e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let mut header = String::new();
+    std::io::BufReader::new(std::fs::File::open(path).map_err(io)?)
+        .read_line(&mut header)
+        .map_err(io)?;
+    Ok(has_doc_id(&header))
 }
 
 fn read_text(path: &Path) -> Result<String, Error> {

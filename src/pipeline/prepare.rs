@@ -48,6 +48,9 @@ pub(super) fn load_classifier(
             "context_weight": cfg.classify.context_weight,
         }),
     };
+    if let Some(p) = cl.classifier.sentiment_pooling() {
+        status["sentiment_context"] = json!({"method": "learned", "fit": p});
+    }
     if let Some(a) = adapted {
         status["adapted"] = serde_json::to_value(a).unwrap_or_default();
     }
