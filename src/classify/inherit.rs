@@ -27,9 +27,9 @@ const POOLING_MAP: &str = "journey-b2c";
 
 impl Classifier {
     /// A segment's stage inherits from the question it answers (the interviewer's, or the
-    /// survey's) and from the other sentences of the same answer. Themes and sentiment are
-    /// left to the segment itself: on the held-out context sets neither improved with its
-    /// context (README "Evaluation").
+    /// survey's) and from the other sentences of the same answer. Themes are left to the
+    /// segment itself, and by default sentiment too: on the held-out context sets neither
+    /// improved with its context (README "In context"; sentiment: `inherit_sentiment`).
     pub(super) fn inherit_stage(
         &self,
         ctx: &Context,
