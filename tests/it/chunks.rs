@@ -147,6 +147,15 @@ fn zero_shot_labels_are_fitted_once_and_do_not_depend_on_the_chunks() {
         runjson["classification"]["models"][0]["adapted"],
         adapted["key"]
     );
+    // Stages of the (built-in B2C) journey pool with their context as fitted on the shipped
+    // documents labelled sentence by sentence; run.json says with what.
+    let pooled = &runjson["classification"]["stage_context"];
+    assert_eq!(pooled["method"], "learned", "{pooled}");
+    assert_eq!(pooled["fit"]["bias"].as_array().map(Vec::len), Some(9));
+    assert!(
+        pooled["fit"]["sentences"].as_u64().unwrap() >= 800,
+        "{pooled}"
+    );
 
     // Appending keeps the fit the earlier parts were labelled with.
     let appended = tmp.path().join("appended");
