@@ -20,7 +20,7 @@ use crate::model::TextEncoder;
 use crate::record::{DocKind, Document, Segment, Task};
 
 /// Bumped when the pooling's features or fitting change, so a cached fit is not reused.
-const POOLING_VERSION: &str = "3";
+const POOLING_VERSION: &str = "4";
 
 /// The map whose stages the shipped context documents are labelled with.
 const POOLING_MAP: &str = "journey-b2c";
@@ -52,7 +52,7 @@ impl Classifier {
                         own: &stage_p[i],
                         question: question[i].as_deref(),
                         neighbours: Some(neighbours[i].as_deref()?),
-                        group: None,
+                        group: kind_group(docs.get(segs[i].doc_id.as_str()).copied()),
                     };
                     Some(pooling.apply(&e, none))
                 })
@@ -214,7 +214,7 @@ impl Classifier {
                     own: &own[g.seg],
                     question: question[g.seg].as_deref(),
                     neighbours: Some(neighbours[g.seg].as_deref()?),
-                    group: None,
+                    group: kind_group(docs.get(set.segs[g.seg].doc_id.as_str()).copied()),
                 };
                 Some((e, y))
             })
@@ -223,7 +223,12 @@ impl Classifier {
             return Ok(None);
         }
         let none = ids.iter().position(|s| s == NO_STAGE);
-        Ok(Some(ContextPooling::fit(ids.to_vec(), &samples, none, 0)))
+        Ok(Some(ContextPooling::fit(
+            ids.to_vec(),
+            &samples,
+            none,
+            KIND_GROUPS,
+        )))
     }
 }
 
@@ -327,6 +332,16 @@ impl Classifier {
                 .then(|| ContextPooling::fit(labels.clone(), &samples, None, SCORE_GROUPS)))
         })
     }
+}
+
+/// Survey answer / interview: the groups of [`kind_group`].
+const KIND_GROUPS: usize = 2;
+
+/// A stage's pooling group: the kind of document. Interviews move through the journey in
+/// another proportion than survey answers do (a bias per stage and kind: measured in README
+/// "In context").
+fn kind_group(doc: Option<&Document>) -> Option<usize> {
+    Some(usize::from(doc?.kind == DocKind::Interview))
 }
 
 /// Detractor / passive / promoter: the groups of [`score_group`].
