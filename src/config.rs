@@ -146,10 +146,7 @@ impl Config {
     }
 
     pub fn load(path: &Path) -> Result<Self, Error> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-            path: path.to_path_buf(),
-            source: e,
-        })?;
+        let text = crate::util::read_text(path)?;
         Self::from_toml(&text, path)
     }
 }

@@ -150,3 +150,11 @@ pub fn grow<T: Clone + Default>(v: &mut Vec<T>, len: usize) {
         v.resize(len, T::default());
     }
 }
+
+/// The text of the file at `path`; the error names it.
+pub fn read_text(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| Error::Io {
+        path: path.to_path_buf(),
+        source: e,
+    })
+}

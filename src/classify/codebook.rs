@@ -109,10 +109,7 @@ impl Codebook {
             Some((_, file, text)) => Self::parse(text, Path::new(file))?,
             None => {
                 let path = Path::new(name_or_path);
-                let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-                    path: path.to_path_buf(),
-                    source: e,
-                })?;
+                let text = crate::util::read_text(path)?;
                 Self::parse(&text, path)?
             }
         };

@@ -61,14 +61,9 @@ fn confidence(p: &[f32]) -> f32 {
     p.iter().copied().fold(0.0, f32::max)
 }
 
-/// Moves each row of a unit towards the mean of the unit's other rows, by
-/// `weight × (1 − confidence)`. Reads the rows as they were before any was moved, so the
-/// result does not depend on the order within a unit.
-pub fn mix_neighbours(rows: &mut [Vec<f32>], units: &[Vec<usize>], weight: f32) {
-    let w = weight.clamp(0.0, 1.0);
-    if w == 0.0 {
-        return;
-    }
+/// For each row, the mean of the other rows of its unit (`None` when it has none).
+pub fn neighbour_means(rows: &[Vec<f32>], units: &[Vec<usize>]) -> Vec<Option<Vec<f32>>> {
+    let mut out = vec![None; rows.len()];
     for unit in units.iter().filter(|u| u.len() > 1) {
         let dim = rows[unit[0]].len();
         let mut sum = vec![0f32; dim];
@@ -77,14 +72,33 @@ pub fn mix_neighbours(rows: &mut [Vec<f32>], units: &[Vec<usize>], weight: f32) 
                 *s += p;
             }
         }
-        let before: Vec<Vec<f32>> = unit.iter().map(|&i| rows[i].clone()).collect();
         let others = (unit.len() - 1) as f32;
-        for (&i, own) in unit.iter().zip(&before) {
-            let a = w * (1.0 - confidence(own));
-            for (j, p) in rows[i].iter_mut().enumerate() {
-                let ctx = (sum[j] - own[j]) / others;
-                *p = (1.0 - a) * own[j] + a * ctx;
-            }
+        for &i in unit {
+            out[i] = Some(
+                sum.iter()
+                    .zip(&rows[i])
+                    .map(|(s, p)| (s - p) / others)
+                    .collect(),
+            );
+        }
+    }
+    out
+}
+
+/// Moves each row of a unit towards the mean of the unit's other rows, by
+/// `weight × (1 − confidence)`. Reads the rows as they were before any was moved, so the
+/// result does not depend on the order within a unit.
+pub fn mix_neighbours(rows: &mut [Vec<f32>], units: &[Vec<usize>], weight: f32) {
+    let w = weight.clamp(0.0, 1.0);
+    if w == 0.0 {
+        return;
+    }
+    let means = neighbour_means(rows, units);
+    for (row, ctx) in rows.iter_mut().zip(means) {
+        let Some(ctx) = ctx else { continue };
+        let a = w * (1.0 - confidence(row));
+        for (p, c) in row.iter_mut().zip(ctx) {
+            *p = (1.0 - a) * *p + a * c;
         }
     }
 }
@@ -153,6 +167,20 @@ mod tests {
         assert_eq!(c.question[5], Some(1));
         assert_eq!(c.question[7], Some(6));
         assert_eq!(c.question[3], None, "survey answers have no interviewer");
+    }
+
+    #[test]
+    fn neighbours_are_the_other_rows_of_a_unit() {
+        let rows = vec![
+            vec![1.0, 0.0],
+            vec![0.0, 1.0],
+            vec![0.5, 0.5],
+            vec![0.2, 0.8],
+        ];
+        let n = neighbour_means(&rows, &[vec![0, 1, 2], vec![3]]);
+        assert_eq!(n[0], Some(vec![0.25, 0.75]));
+        assert_eq!(n[2], Some(vec![0.5, 0.5]));
+        assert_eq!(n[3], None, "alone in its unit");
     }
 
     #[test]

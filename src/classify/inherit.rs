@@ -45,7 +45,7 @@ impl Classifier {
             // The pooling was fitted on sentences of longer answers, and applies to those; an
             // answer of one sentence is a whole text, for which the head's own probabilities
             // are calibrated, and it takes only the question's hand-set share below.
-            let neighbours = neighbour_means(stage_p, &ctx.units);
+            let neighbours = context::neighbour_means(stage_p, &ctx.units);
             let pooled: Vec<Option<Vec<f32>>> = (0..segs.len())
                 .map(|i| {
                     let e = Evidence {
@@ -167,19 +167,9 @@ impl Classifier {
         {
             return Ok(None);
         }
-        let mut h = Sha256::new();
-        h.update(POOLING_VERSION);
-        h.update(serde_json::to_vec(head).unwrap_or_default());
-        for (_, text) in training::SHIPPED_CONTEXT {
-            h.update(text);
-        }
-        let key = crate::util::hex(&h.finalize());
+        let key = pooling_key("stage", &serde_json::to_vec(head).unwrap_or_default());
         cached_pooling(cache, "stage-context", &key, &head.labels, || {
-            let mut set = LabelledDocs::default();
-            for (path, text) in training::SHIPPED_CONTEXT {
-                set.read(text, Path::new(path), Task::Stages)?;
-            }
-            self.fit_pooling_on(&set, encoder)
+            self.fit_pooling_on(&shipped_documents(Task::Stages)?, encoder)
         })
     }
 
@@ -188,21 +178,14 @@ impl Classifier {
         set: &LabelledDocs,
         encoder: &dyn TextEncoder,
     ) -> Result<Option<ContextPooling>, ClassifyError> {
-        let texts: Vec<&str> = set.segs.iter().map(|s| s.text.as_str()).collect();
-        let langs: Vec<&str> = set.segs.iter().map(|s| s.lang.as_str()).collect();
-        let emb = encoder.embed(&texts, FEATURES)?;
-        let own = self.stage_probs(&Inputs {
-            emb: &emb,
-            texts: &texts,
-            langs: &langs,
-        });
+        let own = embedded(set, encoder, |inputs| Ok(self.stage_probs(inputs)))?;
         let docs: HashMap<&str, &Document> =
             set.docs.iter().map(|d| (d.doc_id.as_str(), d)).collect();
         let ctx = Context::new(&docs, &set.segs);
         // Every question, whatever `question_weight` says: the fit must see what it will
         // be applied to, and does not depend on the setting (nor its cache key).
         let question = self.question_stage(&ctx, &docs, &set.segs, &own, encoder, true)?;
-        let neighbours = neighbour_means(&own, &ctx.units);
+        let neighbours = context::neighbour_means(&own, &ctx.units);
         let ids = self.stage_ids();
         let samples: Vec<(Evidence, usize)> = set
             .gold
@@ -249,7 +232,7 @@ impl Classifier {
             return pooled;
         };
         let rows: Vec<Vec<f32>> = sent.iter().map(|p| p.to_vec()).collect();
-        let neighbours = neighbour_means(&rows, &ctx.units);
+        let neighbours = context::neighbour_means(&rows, &ctx.units);
         for (i, seg) in segs.iter().enumerate() {
             let Some(n) = neighbours[i].as_deref() else {
                 continue;
@@ -283,36 +266,18 @@ impl Classifier {
         let Some(heads) = self.sentiment.heads_json() else {
             return Ok(None);
         };
-        let mut h = Sha256::new();
-        h.update(POOLING_VERSION);
-        h.update(b"sentiment");
-        h.update(heads);
-        for (_, text) in training::SHIPPED_CONTEXT {
-            h.update(text);
-        }
-        let key = crate::util::hex(&h.finalize());
+        let key = pooling_key("sentiment", &heads);
         let labels: Vec<String> = SENTIMENT_LABELS.iter().map(|s| s.to_string()).collect();
         cached_pooling(cache, "sentiment-context", &key, &labels, || {
-            let mut set = LabelledDocs::default();
-            for (path, text) in training::SHIPPED_CONTEXT {
-                set.read(text, Path::new(path), Task::Sentiment)?;
-            }
-            let texts: Vec<&str> = set.segs.iter().map(|s| s.text.as_str()).collect();
-            let langs: Vec<&str> = set.segs.iter().map(|s| s.lang.as_str()).collect();
-            let emb = encoder.embed(&texts, FEATURES)?;
-            let own: Vec<Vec<f32>> = self
-                .sentiment_probs(&Inputs {
-                    emb: &emb,
-                    texts: &texts,
-                    langs: &langs,
-                })?
-                .iter()
-                .map(|p| p.to_vec())
-                .collect();
+            let set = shipped_documents(Task::Sentiment)?;
+            let own = embedded(&set, encoder, |inputs| {
+                let probs = self.sentiment_probs(inputs)?;
+                Ok(probs.iter().map(|p| p.to_vec()).collect())
+            })?;
             let docs: HashMap<&str, &Document> =
                 set.docs.iter().map(|d| (d.doc_id.as_str(), d)).collect();
             let ctx = Context::new(&docs, &set.segs);
-            let neighbours = neighbour_means(&own, &ctx.units);
+            let neighbours = context::neighbour_means(&own, &ctx.units);
             let samples: Vec<(Evidence, usize)> = set
                 .gold
                 .iter()
@@ -332,6 +297,44 @@ impl Classifier {
                 .then(|| ContextPooling::fit(labels.clone(), &samples, None, SCORE_GROUPS)))
         })
     }
+}
+
+/// The shipped context documents, labelled for `task`.
+fn shipped_documents(task: Task) -> Result<LabelledDocs, ClassifyError> {
+    let mut set = LabelledDocs::default();
+    for (path, text) in training::SHIPPED_CONTEXT {
+        set.read(text, Path::new(path), task)?;
+    }
+    Ok(set)
+}
+
+/// The cache key of a pooling for `task` fitted to a model with parameters `model` on the
+/// shipped documents.
+fn pooling_key(task: &str, model: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(POOLING_VERSION);
+    h.update(task);
+    h.update(model);
+    for (_, text) in training::SHIPPED_CONTEXT {
+        h.update(text);
+    }
+    crate::util::hex(&h.finalize())
+}
+
+/// `probs` of the segments of `set`, embedded as a run embeds them.
+fn embedded(
+    set: &LabelledDocs,
+    encoder: &dyn TextEncoder,
+    probs: impl FnOnce(&Inputs) -> Result<Vec<Vec<f32>>, ClassifyError>,
+) -> Result<Vec<Vec<f32>>, ClassifyError> {
+    let texts: Vec<&str> = set.segs.iter().map(|s| s.text.as_str()).collect();
+    let langs: Vec<&str> = set.segs.iter().map(|s| s.lang.as_str()).collect();
+    let emb = encoder.embed(&texts, FEATURES)?;
+    probs(&Inputs {
+        emb: &emb,
+        texts: &texts,
+        langs: &langs,
+    })
 }
 
 /// Survey answer / interview: the groups of [`kind_group`].
@@ -388,47 +391,4 @@ fn cached_pooling(
         }
     }
     Ok(fitted)
-}
-
-/// For each row, the mean of the other rows of its unit (`None` when it has none).
-fn neighbour_means(rows: &[Vec<f32>], units: &[Vec<usize>]) -> Vec<Option<Vec<f32>>> {
-    let mut out = vec![None; rows.len()];
-    for unit in units.iter().filter(|u| u.len() > 1) {
-        let dim = rows[unit[0]].len();
-        let mut sum = vec![0f32; dim];
-        for &i in unit {
-            for (s, p) in sum.iter_mut().zip(&rows[i]) {
-                *s += p;
-            }
-        }
-        let others = (unit.len() - 1) as f32;
-        for &i in unit {
-            out[i] = Some(
-                sum.iter()
-                    .zip(&rows[i])
-                    .map(|(s, p)| (s - p) / others)
-                    .collect(),
-            );
-        }
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn neighbours_are_the_other_rows_of_a_unit() {
-        let rows = vec![
-            vec![1.0, 0.0],
-            vec![0.0, 1.0],
-            vec![0.5, 0.5],
-            vec![0.2, 0.8],
-        ];
-        let n = neighbour_means(&rows, &[vec![0, 1, 2], vec![3]]);
-        assert_eq!(n[0], Some(vec![0.25, 0.75]));
-        assert_eq!(n[2], Some(vec![0.5, 0.5]));
-        assert_eq!(n[3], None, "alone in its unit");
-    }
 }

@@ -100,10 +100,7 @@ pub fn read_labelled_csv(text: &str, origin: &Path) -> Result<Vec<Labelled>, Err
 
 /// A labelled file for one task: its `column` (see `EvalTask::column`), else `label`.
 pub fn read_task_file(path: &Path, column: &str) -> Result<Vec<Labelled>, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })?;
+    let text = crate::util::read_text(path)?;
     read_labelled_columns(&text, path, &[column, "label"])
 }
 

@@ -28,17 +28,10 @@ pub fn is_context_file(path: &Path) -> Result<bool, Error> {
     Ok(has_doc_id(&header))
 }
 
-fn read_text(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|e| Error::Io {
-        path: path.to_path_buf(),
-        source: e,
-    })
-}
-
 fn read(paths: &[PathBuf], task: EvalTask) -> Result<LabelledDocs, Error> {
     let mut set = LabelledDocs::default();
     for path in paths {
-        set.read(&read_text(path)?, path, task)?;
+        set.read(&crate::util::read_text(path)?, path, task)?;
     }
     Ok(set)
 }
