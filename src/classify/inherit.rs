@@ -169,7 +169,7 @@ impl Classifier {
         }
         let key = pooling_key("stage", &serde_json::to_vec(head).unwrap_or_default());
         cached_pooling(cache, "stage-context", &key, &head.labels, || {
-            self.fit_pooling_on(&shipped_documents(Task::Stages)?, encoder)
+            self.fit_pooling_on(&training::shipped_context(Task::Stages)?, encoder)
         })
     }
 
@@ -269,7 +269,7 @@ impl Classifier {
         let key = pooling_key("sentiment", &heads);
         let labels: Vec<String> = SENTIMENT_LABELS.iter().map(|s| s.to_string()).collect();
         cached_pooling(cache, "sentiment-context", &key, &labels, || {
-            let set = shipped_documents(Task::Sentiment)?;
+            let set = training::shipped_context(Task::Sentiment)?;
             let own = embedded(&set, encoder, |inputs| {
                 let probs = self.sentiment_probs(inputs)?;
                 Ok(probs.iter().map(|p| p.to_vec()).collect())
@@ -297,15 +297,6 @@ impl Classifier {
                 .then(|| ContextPooling::fit(labels.clone(), &samples, None, SCORE_GROUPS)))
         })
     }
-}
-
-/// The shipped context documents, labelled for `task`.
-fn shipped_documents(task: Task) -> Result<LabelledDocs, ClassifyError> {
-    let mut set = LabelledDocs::default();
-    for (path, text) in training::SHIPPED_CONTEXT {
-        set.read(text, Path::new(path), task)?;
-    }
-    Ok(set)
 }
 
 /// The cache key of a pooling for `task` fitted to a model with parameters `model` on the

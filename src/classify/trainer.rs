@@ -200,7 +200,7 @@ pub fn training_set(
         EvalTask::Stages => (&cfg.journey, CodebookKind::Stage, false),
     };
     let cb = Codebook::resolve(name, kind)?;
-    let rows = training::codebook_rows(&cb)?;
+    let rows = training::head_rows(&cb)?;
     let labels = task_labels(&cb, multi, &rows);
     Ok((rows, labels, multi))
 }

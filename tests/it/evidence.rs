@@ -357,8 +357,8 @@ fn heldout_labels_do_not_regress() {
     // (task, least overall score, least score of the weakest language); macro-F1 for
     // sentiment, accuracy for themes and stages.
     // Measured with the adapted encoder and the per-task L2 penalties (2026-12-06, three
-    // adaptation seeds): sentiment 0.714 (weakest language 0.699), themes 0.861–0.873
-    // (fi 0.762–0.786), stages 0.829–0.837 (weakest 0.821–0.833); with the heads' former
+    // adaptation seeds): sentiment 0.714 (weakest language 0.699), themes 0.841–0.849 since
+    // the theme head also learns from sentences in context (fi 0.762; 0.861–0.873 before), stages 0.829–0.837 (weakest 0.821–0.833); with the heads' former
     // penalty 0.714, 0.813–0.829, 0.778–0.794; before adaptation 0.659, 0.817, 0.738. The
     // floors sit below that spread: the adaptation's batch order alone moved stage accuracy
     // by ±0.04 with the former penalty, and another CPU's matrix products change the adapted
@@ -387,7 +387,8 @@ fn heldout_labels_do_not_regress() {
         }
     }
     // The confirmation set (eval/confirm, written after the method was chosen; nothing is
-    // chosen on it): measured sentiment macro-F1 0.631–0.634, themes 0.789–0.804, stages
+    // chosen on it): measured sentiment macro-F1 0.631–0.634, themes 0.807 (0.789–0.804 before
+    // the theme head learned from sentences in context), stages
     // 0.778–0.785 (three seeds; with the former theme and stage penalty 0.774–0.785 and
     // 0.756–0.785).
     let confirm = per_language("eval/confirm/{l}.csv");
@@ -404,7 +405,8 @@ fn heldout_labels_do_not_regress() {
     }
     // The same in context: sentences of whole survey answers and interview excerpts
     // (eval/heldout/context_*.csv), labelled by the call a run makes. Measured (three seeds):
-    // sentiment macro-F1 0.712–0.713, themes 0.669–0.684, stages 0.690–0.699 with the stage
+    // sentiment macro-F1 0.712–0.713, themes 0.714–0.720 with the theme head trained on the
+    // shipped documents' sentences too (0.669–0.684 before), stages 0.690–0.699 with the stage
     // pooled with its context (weakest language 0.627–0.636; 0.568–0.571 with nothing
     // inherited); with the hand-set context weights 0.75 stages 0.663–0.669, 0.5: 0.629–0.638;
     // with the heads' former penalty 0.712–0.713, 0.663–0.681, 0.599–0.620; before
@@ -418,7 +420,7 @@ fn heldout_labels_do_not_regress() {
     let sentiment = score(&cfg, &context, EvalTask::Sentiment, 329);
     assert!(sentiment.macro_f1 >= 0.67, "{sentiment}");
     let themes = score(&cfg, &context, EvalTask::Themes, 329);
-    assert!(themes.accuracy >= 0.63, "{themes}");
+    assert!(themes.accuracy >= 0.68, "{themes}");
     let stages = score(&cfg, &context, EvalTask::Stages, 329);
     assert!(stages.accuracy >= 0.63, "{stages}");
     for lang in ["fi", "sv", "en"] {
@@ -431,12 +433,13 @@ fn heldout_labels_do_not_regress() {
     assert!(stage_ece(&stages).is_some_and(|e| e <= 0.08), "{stages}");
     // And the confirmation set's documents (eval/confirm/context_*.csv, read only after the
     // context weights and the pooling were chosen on the held-out ones): measured sentiment
-    // macro-F1 0.612–0.620, themes 0.608–0.621, stages 0.561–0.566 pooled (0.555–0.563 with
+    // macro-F1 0.612–0.620, themes 0.626–0.650 (0.608–0.621 before the theme head learned
+    // from sentences in context), stages 0.561–0.566 pooled (0.555–0.563 with
     // the weights 0.75, 0.542–0.545 with 0.5, 0.513 with nothing inherited).
     let confirm_context = per_language("eval/confirm/context_{l}.csv");
     for (task, least) in [
         (EvalTask::Sentiment, 0.58),
-        (EvalTask::Themes, 0.58),
+        (EvalTask::Themes, 0.60),
         (EvalTask::Stages, 0.52),
     ] {
         let r = score(&cfg, &confirm_context, task, 380);
