@@ -56,6 +56,20 @@ impl Context {
     }
 }
 
+impl Context {
+    /// For each of `n` segments, whether it shares its unit with another sentence (a
+    /// sentence of a longer answer) rather than being a whole answer of its own.
+    pub fn in_longer_unit(&self, n: usize) -> Vec<bool> {
+        let mut out = vec![false; n];
+        for unit in self.units.iter().filter(|u| u.len() > 1) {
+            for &i in unit {
+                out[i] = true;
+            }
+        }
+        out
+    }
+}
+
 /// How sure a row is of itself: its largest probability.
 fn confidence(p: &[f32]) -> f32 {
     p.iter().copied().fold(0.0, f32::max)
@@ -194,6 +208,19 @@ mod tests {
         let mut same = rows.clone();
         mix_neighbours(&mut same, &[vec![0, 1]], 0.0);
         assert_eq!(same, rows);
+    }
+
+    #[test]
+    fn a_sentence_of_a_longer_answer_is_told_from_a_whole_answer() {
+        let ctx = Context {
+            units: vec![vec![0, 1], vec![3], vec![4, 5, 6]],
+            question: vec![None; 7],
+        };
+        // Segment 2 (an interviewer's) belongs to no unit.
+        assert_eq!(
+            ctx.in_longer_unit(7),
+            [true, true, false, false, true, true, true]
+        );
     }
 
     #[test]

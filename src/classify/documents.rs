@@ -2,7 +2,8 @@
 //! (`id,doc_id,kind,question,score,seq,role,text,lang,sentiment,themes,stage`; survey answers
 //! with their question and NPS score, interview excerpts with the interviewer's questions).
 //! `palaute eval` scores such files with the call a run makes; the shipped ones
-//! (`assets/training/context_*.csv`) train how a sentence's stage combines with its context.
+//! (`assets/training/context_*.csv`) train how a sentence's stage combines with its context
+//! and the theme head for sentences of longer answers.
 //! Interviewer rows give context and carry no labels.
 
 use std::collections::HashSet;

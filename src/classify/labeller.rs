@@ -31,7 +31,7 @@ impl Labeller {
         encoder: &dyn TextEncoder,
         cache: Option<&Path>,
     ) -> Result<Self, ClassifyError> {
-        let rows = training::head_rows(cb)?;
+        let rows = training::codebook_rows(cb)?;
         let labels = task_labels(cb, multi, &rows);
         let bare: Vec<&str> = labels
             .iter()

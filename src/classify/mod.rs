@@ -84,6 +84,10 @@ pub struct Classifier {
     pub stages: Codebook,
     sentiment: SentimentSource,
     theme_model: Labeller,
+    /// The theme head for sentences of longer answers, when the codebook has shipped sentences
+    /// labelled in context to train it on (`training::context_rows`); whole answers keep
+    /// `theme_model`, trained on whole texts.
+    sentence_themes: Option<LinearHead>,
     stage_model: Labeller,
     /// How a segment's stage pools with its context, when fitted (`stage_context = "learned"`).
     stage_pooling: Option<pooling::ContextPooling>,
@@ -132,6 +136,15 @@ impl Classifier {
             None => Labeller::for_codebook(task, cb, multi, encoder, cache),
         };
         let theme_model = labeller(&cfg.theme_head, Task::Themes, &themes, true)?;
+        let sentence_themes = match (&cfg.theme_head, &theme_model) {
+            (None, Labeller::Head(_)) if !training::context_rows(&themes)?.is_empty() => {
+                let rows = training::head_rows(&themes)?;
+                let labels = theme_model.labels();
+                let head = HeadTask::SentenceThemes;
+                Some(train_head(head, &rows, labels, true, encoder, cache)?)
+            }
+            _ => None,
+        };
         let stage_model = labeller(&cfg.stage_head, Task::Stages, &stages, false)?;
         let mut classifier = Classifier {
             cfg: cfg.clone(),
@@ -139,6 +152,7 @@ impl Classifier {
             stages,
             sentiment,
             theme_model,
+            sentence_themes,
             stage_model,
             stage_pooling: None,
             sentiment_pooling: None,
@@ -170,16 +184,21 @@ impl Classifier {
         self.stage_model.labels()
     }
 
-    /// Themes above threshold (best first, at most `max_themes`), else `other`.
+    /// Themes above threshold (best first, at most `max_themes`), else `other`: a whole
+    /// text's, from [`theme_probs`](Self::theme_probs).
     pub fn assign_themes(&self, probs: &[f32]) -> (Vec<String>, Vec<f32>) {
+        self.assign_themes_by(probs, |j| self.theme_model.threshold(j))
+    }
+
+    /// [`assign_themes`](Self::assign_themes) with the thresholds of the head that gave `probs`.
+    fn assign_themes_by(
+        &self,
+        probs: &[f32],
+        threshold: impl Fn(usize) -> f32,
+    ) -> (Vec<String>, Vec<f32>) {
         let mut ranked: Vec<(usize, f32)> = probs.iter().copied().enumerate().collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-        let passes = |j: usize, p: f32| {
-            p >= self
-                .cfg
-                .theme_threshold
-                .unwrap_or(self.theme_model.threshold(j))
-        };
+        let passes = |j: usize, p: f32| p >= self.cfg.theme_threshold.unwrap_or(threshold(j));
         let most = if self.theme_model.multi_label() {
             self.cfg.max_themes.max(1)
         } else {
@@ -244,7 +263,17 @@ impl Classifier {
                 _ => {}
             }
         }
-        let theme_p = self.theme_probs(&inputs);
+        let mut theme_p = self.theme_probs(&inputs);
+        // Sentences of longer answers take the sentence head's themes; answers of one sentence
+        // are whole texts and keep the whole-text head's.
+        let in_longer = ctx.in_longer_unit(segs.len());
+        if let Some(head) = &self.sentence_themes {
+            for (i, p) in head.predict(&inputs).into_iter().enumerate() {
+                if in_longer[i] {
+                    theme_p[i] = p;
+                }
+            }
+        }
         let mut stage_p = self.stage_probs(&inputs);
         self.inherit_stage(&ctx, &doc_index, segs, &mut stage_p, encoder)?;
         Ok(segs
@@ -259,21 +288,32 @@ impl Classifier {
                     }),
                     _ => doc.is_some_and(answers_why),
                 };
-                let stage = doc.and_then(|d| self.stage_from_metadata(d));
-                self.label(seg, sent[i], &theme_p[i], &stage_p[i], stage, why)
+                let stage = match doc.and_then(|d| self.stage_from_metadata(d)) {
+                    Some(s) => (Some(s), 1.0),
+                    None => self.assign_stage(&stage_p[i]),
+                };
+                let sentence_head = self.sentence_themes.as_ref().filter(|_| in_longer[i]);
+                let themes = match sentence_head {
+                    Some(h) => self.assign_themes_by(&theme_p[i], |j| {
+                        h.thresholds.get(j).copied().unwrap_or(0.5)
+                    }),
+                    None => self.assign_themes(&theme_p[i]),
+                };
+                self.label(seg, sent[i], themes, &theme_p[i], stage, why)
             })
             .collect())
     }
 
-    /// One segment's labels from its (context-adjusted) probabilities. `stage` is the stage
-    /// a metadata column names; `why` whether the segment answers a why-question.
+    /// One segment's labels from its (context-adjusted) probabilities, its assigned themes
+    /// and stage with their scores (the stage a metadata column names scores 1); `why`
+    /// whether the segment answers a why-question.
     fn label(
         &self,
         seg: &Segment,
         sent: [f32; 3],
+        (themes, theme_scores): (Vec<String>, Vec<f32>),
         theme_p: &[f32],
-        stage_p: &[f32],
-        stage: Option<String>,
+        (stage, stage_score): (Option<String>, f32),
         why: bool,
     ) -> SegmentLabels {
         let [neg, _, pos] = sent;
@@ -281,12 +321,7 @@ impl Classifier {
             .iter()
             .enumerate()
             .fold(0, |b, (j, p)| if *p > sent[b] { j } else { b });
-        let (themes, theme_scores) = self.assign_themes(theme_p);
         let stated_reason = why || rootcause::has_cause_clause(&seg.text);
-        let (stage, stage_score) = match stage {
-            Some(s) => (Some(s), 1.0),
-            None => self.assign_stage(stage_p),
-        };
         let root_cause_theme = (k == 0 && seg.role != Role::Interviewer)
             .then(|| {
                 let factor = if stated_reason {
@@ -361,6 +396,7 @@ impl Classifier {
         sentiment
             .into_iter()
             .chain(self.theme_model.head())
+            .chain(self.sentence_themes.as_ref())
             .chain(self.stage_model.head())
             .collect()
     }

@@ -30,6 +30,8 @@ const HEAD_VERSION: &str = "4";
 pub enum HeadTask {
     Task(Task),
     SentimentGeneral,
+    /// The theme head for sentences of longer answers (see `training::context_rows`).
+    SentenceThemes,
 }
 
 impl HeadTask {
@@ -38,6 +40,7 @@ impl HeadTask {
         match self {
             HeadTask::Task(t) => t,
             HeadTask::SentimentGeneral => Task::Sentiment,
+            HeadTask::SentenceThemes => Task::Themes,
         }
     }
 
@@ -46,6 +49,7 @@ impl HeadTask {
         match self {
             HeadTask::Task(t) => t.name(),
             HeadTask::SentimentGeneral => "sentiment-general",
+            HeadTask::SentenceThemes => "themes-sentences",
         }
     }
 }
@@ -185,7 +189,8 @@ pub fn fit_head(
 
 /// The rows and labels a task's head is trained on by default: the shipped sentiment
 /// examples, or the configured codebook's / journey map's examples (with the shipped
-/// feedback for the built-in ones), and whether the task is multi-label.
+/// feedback for the built-in ones, and for the built-in theme codebook the shipped documents'
+/// sentences: `training::head_rows`), and whether the task is multi-label.
 pub fn training_set(
     cfg: &ClassifyConfig,
     task: Task,

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::codebook::{Codebook, OTHER};
+use super::codebook::{Codebook, CodebookKind, OTHER};
 use super::documents::LabelledDocs;
 use crate::error::Error;
 use crate::record::Task;
@@ -36,8 +36,9 @@ const SHIPPED_FEEDBACK: [(&str, &str); 3] = [
 
 /// Survey answers and interview excerpts labelled sentence by sentence in context (see
 /// [`super::documents`]), written for palaute apart from its evaluation sets; they fit how a
-/// sentence's stage pools with its context ([`super::pooling`]). Labelled for the same
-/// codebook and map as the feedback rows; see assets/README.md.
+/// sentence's stage pools with its context ([`super::pooling`]) and train the theme head for
+/// sentences of longer answers ([`context_rows`]). Labelled for the same codebook and map as
+/// the feedback rows; see assets/README.md.
 pub const SHIPPED_CONTEXT: [(&str, &str); 3] = [
     (
         "assets/training/context_fi.csv",
@@ -53,7 +54,8 @@ pub const SHIPPED_CONTEXT: [(&str, &str); 3] = [
     ),
 ];
 
-/// The codebook whose head also learns from the shipped documents' sentences ([`head_rows`]).
+/// The codebook whose sentence head also learns from the shipped documents' sentences
+/// ([`context_rows`]).
 const CONTEXT_CODEBOOK: &str = "cx-root-causes";
 
 /// Codebook ids whose items the shipped feedback is labelled with, and its column for them.
@@ -248,25 +250,33 @@ pub fn shipped_context(task: Task) -> Result<LabelledDocs, Error> {
     Ok(set)
 }
 
-/// What the head for codebook `cb` is trained on: [`codebook_rows`], and for the built-in
-/// theme codebook also every sentence of the shipped documents with the themes it has in its
-/// document. A run labels sentences of longer answers, many of which name their theme only
-/// by what surrounds them or state a plain fact ("I pay by e-invoice"), and the feedback rows
-/// are whole texts; with these sentences the theme head labels sentences in context better
-/// (held-out documents 0.678 → 0.701 mean of three adaptation seeds, every seed up;
-/// confirmation documents 0.615 → 0.628; README "In context"). Not for stages: there the same
-/// sentences lowered held-out stages whole and in context (0.831 → 0.822, 0.693 → 0.681), and
-/// they are what the stage pooling is fitted on. The encoder's adaptation keeps
-/// [`codebook_rows`]: it was measured, and is cached, without them.
+/// The sentences of the shipped documents as training rows for codebook `cb`'s head, each
+/// with the themes it has in its document — for the built-in theme codebook only, else none.
+/// A run labels sentences of longer answers, many of which name their theme only by what
+/// surrounds them ("Kolme viikkoa.") while the feedback rows are whole texts. They train the
+/// head that labels such sentences (`Classifier`'s sentence theme head), not the one for whole
+/// answers: they teach a head to give a background sentence ("I reported the damage on
+/// Monday.") the theme of what it begins, right in a document and wrong alone (README "In
+/// context"). Not for stages: there the same sentences lowered held-out stages whole and in
+/// context (0.831 → 0.822, 0.693 → 0.681), and they are what the stage pooling is fitted on.
+/// The encoder's adaptation keeps [`codebook_rows`]: it was measured, and is cached, without
+/// them.
+pub fn context_rows(cb: &Codebook) -> Result<Vec<Labelled>, Error> {
+    if cb.codebook.id != CONTEXT_CODEBOOK || cb.codebook.kind != CodebookKind::Theme {
+        return Ok(Vec::new());
+    }
+    let sentences = shipped_context(Task::Themes)?
+        .gold
+        .into_iter()
+        .map(|g| g.row);
+    Ok(in_codebook(cb, sentences.collect(), "context"))
+}
+
+/// [`codebook_rows`] and [`context_rows`]: what `palaute train` adds a researcher's
+/// corrections to (they are sentences labelled in context too) and `eval --cv` folds.
 pub fn head_rows(cb: &Codebook) -> Result<Vec<Labelled>, Error> {
     let mut rows = codebook_rows(cb)?;
-    if cb.codebook.id == CONTEXT_CODEBOOK {
-        let sentences = shipped_context(Task::Themes)?
-            .gold
-            .into_iter()
-            .map(|g| g.row);
-        rows.extend(in_codebook(cb, sentences.collect(), "context"));
-    }
+    rows.extend(context_rows(cb)?);
     Ok(rows)
 }
 
@@ -398,11 +408,10 @@ mod tests {
     /// The held-out and confirmation sets choose and report methods only if nothing is trained
     /// on them: no text of four words or more that a head or the encoder's adaptation learns
     /// from (shipped sentiment and feedback rows, the built-in codebooks' examples, descriptions
-    /// and questions) may be one of theirs. Shorter ones ("no comment", "ok") are answers
+    /// and questions, the context documents' sentences) may be one of theirs. Shorter ones ("no comment", "ok") are answers
     /// anyone writes, in training and evaluation alike.
     #[test]
     fn nothing_is_trained_on_an_evaluation_text() {
-        use crate::classify::codebook::CodebookKind;
         let mut trained: std::collections::HashMap<String, String> = Default::default();
         let mut add = |rows: Vec<Labelled>| {
             for r in rows {
@@ -417,14 +426,11 @@ mod tests {
         for map in ["b2c", "b2b"] {
             add(codebook_rows(&Codebook::resolve(map, CodebookKind::Stage).unwrap()).unwrap());
         }
-        // The context documents' sentences, interviewer questions included: they are embedded
-        // and scored when the stage pooling is fitted.
-        let mut docs = super::super::documents::LabelledDocs::default();
-        for (path, text) in SHIPPED_CONTEXT {
-            docs.read(text, Path::new(path), crate::record::Task::Stages)
-                .unwrap();
-        }
-        add(docs
+        // The context documents' sentences, interviewer questions included: a theme head learns
+        // from the labelled ones, and all are embedded and scored when the stage pooling is
+        // fitted.
+        add(shipped_context(Task::Stages)
+            .unwrap()
             .segs
             .iter()
             .map(|s| Labelled {
@@ -537,7 +543,7 @@ mod tests {
     }
 
     #[test]
-    fn the_theme_head_also_learns_the_shipped_documents_sentences() {
+    fn the_shipped_documents_sentences_train_the_sentence_theme_head() {
         use crate::classify::codebook::CodebookKind;
         let themes = Codebook::resolve("cx-root-causes", CodebookKind::Theme).unwrap();
         let stages = Codebook::resolve("b2c", CodebookKind::Stage).unwrap();
@@ -559,18 +565,29 @@ mod tests {
         // An elliptic sentence keeps the theme its document gives it.
         let elliptic = context
             .iter()
-            .find(|r| r.text == "Ei mikään iso juttu.")
-            .expect("fi c0178");
+            .find(|r| r.id == "context-tr-fi-c0178")
+            .expect("fi c0178, \"Ei mikään iso juttu.\"");
         assert_eq!(elliptic.labels, ["delivery"]);
-        // The adaptation and the stage head keep their rows (measured without these).
+        // What `palaute train` and `eval --cv` add them to; the whole-text rows (the adaptation
+        // and the whole-text head) stay without.
+        assert_eq!(context, context_rows(&themes).unwrap());
         assert_eq!(
             codebook_rows(&themes).unwrap().len() + labelled,
             head_rows(&themes).unwrap().len()
         );
-        assert_eq!(
-            codebook_rows(&stages).unwrap().len(),
-            head_rows(&stages).unwrap().len()
-        );
+        // Not for stages, nor for a codebook of one's own; an edited copy of the built-in one
+        // keeps the sentences whose themes it still has.
+        assert!(context_rows(&stages).unwrap().is_empty());
+        let mut own = themes.clone();
+        own.codebook.id = "mine".into();
+        assert!(context_rows(&own).unwrap().is_empty());
+        let mut edited = themes.clone();
+        edited.items.retain(|i| i.id != "delivery");
+        let kept = context_rows(&edited).unwrap();
+        assert!(!kept.is_empty() && kept.len() < labelled);
+        assert!(kept
+            .iter()
+            .all(|r| !r.labels.contains(&"delivery".to_string())));
     }
 
     #[test]

@@ -191,8 +191,11 @@ fn sample_evidence_with_the_real_model() {
         .position(|t| t.as_deref() == Some("billing_errors"))
         .unwrap();
     assert_eq!(sig[b], Some(true), "{drivers}");
-    // The decoy (data/README.md): product_quality, 6 scored respondents, all detractors —
-    // the worst NPS among mentioners of any theme, yet flagged low base and not ranked.
+    // The decoy (data/README.md): product_quality, planted in 6 detractors' answers — the
+    // worst NPS among mentioners of most themes. The labels also find it in a few other
+    // remarks, which bring it to the `min_respondents` base (10) with some label sets: below
+    // it the theme is flagged low base and not ranked; at it, ranked by its impact, below the
+    // planted driver and not significant — never first for its mentioners' NPS.
     let d = ids
         .iter()
         .position(|t| t.as_deref() == Some("product_quality"))
@@ -211,11 +214,30 @@ fn sample_evidence_with_the_real_model() {
         .unwrap()
         .iter()
         .collect();
-    assert_eq!(
-        (low[d], rank[d], sig[d]),
-        (Some(true), None, None),
-        "{drivers}"
-    );
+    let scored: Vec<Option<u32>> = drivers
+        .column("scored_respondents")
+        .unwrap()
+        .u32()
+        .unwrap()
+        .iter()
+        .collect();
+    match rank[d] {
+        None => assert_eq!((low[d], sig[d]), (Some(true), None), "{drivers}"),
+        Some(r) => assert!(
+            scored[d] >= Some(10) && sig[d] == Some(false) && rank[b].is_some_and(|rb| rb < r),
+            "{drivers}"
+        ),
+    }
+    // Whatever falls below the base is flagged and unranked (here at least sustainability).
+    let below: Vec<usize> = (0..ids.len()).filter(|&i| scored[i] < Some(10)).collect();
+    assert!(!below.is_empty(), "{drivers}");
+    for i in below {
+        assert_eq!(
+            (low[i], rank[i], sig[i]),
+            (Some(true), None, None),
+            "{drivers}"
+        );
+    }
     // Ranked by its mentioners' NPS alone it would come before most ranked themes. (Not
     // necessarily first: the labels also find product quality in a few passives' "it works,
     // but …" remarks, which the planted complaints do not control.)
@@ -357,8 +379,9 @@ fn heldout_labels_do_not_regress() {
     // (task, least overall score, least score of the weakest language); macro-F1 for
     // sentiment, accuracy for themes and stages.
     // Measured with the adapted encoder and the per-task L2 penalties (2026-12-06, three
-    // adaptation seeds): sentiment 0.714 (weakest language 0.699), themes 0.841–0.849 since
-    // the theme head also learns from sentences in context (fi 0.762; 0.861–0.873 before), stages 0.829–0.837 (weakest 0.821–0.833); with the heads' former
+    // adaptation seeds): sentiment 0.714 (weakest language 0.699), themes 0.861–0.873
+    // (fi 0.762–0.786; 0.841–0.849 with the head for sentences of longer answers, which must
+    // not label whole ones), stages 0.829–0.837 (weakest 0.821–0.833); with the heads' former
     // penalty 0.714, 0.813–0.829, 0.778–0.794; before adaptation 0.659, 0.817, 0.738. The
     // floors sit below that spread: the adaptation's batch order alone moved stage accuracy
     // by ±0.04 with the former penalty, and another CPU's matrix products change the adapted
@@ -387,8 +410,7 @@ fn heldout_labels_do_not_regress() {
         }
     }
     // The confirmation set (eval/confirm, written after the method was chosen; nothing is
-    // chosen on it): measured sentiment macro-F1 0.631–0.634, themes 0.807 (0.789–0.804 before
-    // the theme head learned from sentences in context), stages
+    // chosen on it): measured sentiment macro-F1 0.631–0.634, themes 0.789–0.804, stages
     // 0.778–0.785 (three seeds; with the former theme and stage penalty 0.774–0.785 and
     // 0.756–0.785).
     let confirm = per_language("eval/confirm/{l}.csv");
@@ -405,8 +427,8 @@ fn heldout_labels_do_not_regress() {
     }
     // The same in context: sentences of whole survey answers and interview excerpts
     // (eval/heldout/context_*.csv), labelled by the call a run makes. Measured (three seeds):
-    // sentiment macro-F1 0.712–0.713, themes 0.714–0.720 with the theme head trained on the
-    // shipped documents' sentences too (0.669–0.684 before), stages 0.690–0.699 with the stage
+    // sentiment macro-F1 0.712–0.713, themes 0.714–0.720 with sentences of longer answers
+    // labelled by their own head (0.669–0.684 by the whole-text head), stages 0.690–0.699 with the stage
     // pooled with its context (weakest language 0.627–0.636; 0.568–0.571 with nothing
     // inherited); with the hand-set context weights 0.75 stages 0.663–0.669, 0.5: 0.629–0.638;
     // with the heads' former penalty 0.712–0.713, 0.663–0.681, 0.599–0.620; before
@@ -420,7 +442,7 @@ fn heldout_labels_do_not_regress() {
     let sentiment = score(&cfg, &context, EvalTask::Sentiment, 329);
     assert!(sentiment.macro_f1 >= 0.67, "{sentiment}");
     let themes = score(&cfg, &context, EvalTask::Themes, 329);
-    assert!(themes.accuracy >= 0.68, "{themes}");
+    assert!(themes.accuracy >= 0.69, "{themes}");
     let stages = score(&cfg, &context, EvalTask::Stages, 329);
     assert!(stages.accuracy >= 0.63, "{stages}");
     for lang in ["fi", "sv", "en"] {
@@ -433,8 +455,8 @@ fn heldout_labels_do_not_regress() {
     assert!(stage_ece(&stages).is_some_and(|e| e <= 0.08), "{stages}");
     // And the confirmation set's documents (eval/confirm/context_*.csv, read only after the
     // context weights and the pooling were chosen on the held-out ones): measured sentiment
-    // macro-F1 0.612–0.620, themes 0.626–0.650 (0.608–0.621 before the theme head learned
-    // from sentences in context), stages 0.561–0.566 pooled (0.555–0.563 with
+    // macro-F1 0.612–0.620, themes 0.634–0.650 (0.608–0.621 by the whole-text theme head),
+    // stages 0.561–0.566 pooled (0.555–0.563 with
     // the weights 0.75, 0.542–0.545 with 0.5, 0.513 with nothing inherited).
     let confirm_context = per_language("eval/confirm/context_{l}.csv");
     for (task, least) in [
@@ -449,6 +471,13 @@ fn heldout_labels_do_not_regress() {
             assert!(stage_ece(&r).is_some_and(|e| e <= 0.08), "{r}");
         }
     }
+    // Whole answers and sentences of longer answers have a theme head each (run.json `heads`).
+    let classifier = palaute::classify::Classifier::prepare(&cfg.classify, &encoder, None).unwrap();
+    let heads: Vec<&str> = classifier.heads().iter().map(|h| h.task.as_str()).collect();
+    assert!(
+        heads.contains(&"themes") && heads.contains(&"themes-sentences"),
+        "{heads:?}"
+    );
     let mut alone = cfg.clone();
     alone.classify.stage_context = palaute::classify::StageContext::Mixed;
     alone.classify.question_weight = 0.0;
