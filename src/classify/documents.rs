@@ -13,6 +13,35 @@ use super::training::{normalise_sentiment_label, Labelled};
 use crate::error::Error;
 use crate::record::{DocKind, Document, Role, ScoreKind, Segment, Task};
 
+/// Survey answers and interview excerpts labelled sentence by sentence in context (this
+/// module's format), written for palaute apart from its evaluation sets; they fit how a
+/// sentence's stage pools with its context ([`super::pooling`]) and train the theme head for
+/// sentences of longer answers ([`super::training::context_rows`]). Labelled for the same
+/// codebook and map as the feedback rows; see assets/README.md.
+pub const SHIPPED_CONTEXT: [(&str, &str); 3] = [
+    (
+        "assets/training/context_fi.csv",
+        include_str!("../../assets/training/context_fi.csv"),
+    ),
+    (
+        "assets/training/context_sv.csv",
+        include_str!("../../assets/training/context_sv.csv"),
+    ),
+    (
+        "assets/training/context_en.csv",
+        include_str!("../../assets/training/context_en.csv"),
+    ),
+];
+
+/// The shipped documents ([`SHIPPED_CONTEXT`]) labelled for `task`.
+pub fn shipped_context(task: Task) -> Result<LabelledDocs, Error> {
+    let mut set = LabelledDocs::default();
+    for (path, text) in SHIPPED_CONTEXT {
+        set.read(text, Path::new(path), task)?;
+    }
+    Ok(set)
+}
+
 /// One labelled row: its segment index and gold labels.
 #[derive(Debug, Clone)]
 pub struct Gold {

@@ -10,11 +10,11 @@ use sha2::{Digest, Sha256};
 
 use super::config::{SentimentContext, StageContext};
 use super::context::{self, Context};
-use super::documents::LabelledDocs;
+use super::documents::{self, LabelledDocs};
 use super::head::Inputs;
 use super::labeller::Labeller;
 use super::pooling::{ContextPooling, Evidence};
-use super::training::{self, NO_STAGE, SENTIMENT_LABELS};
+use super::training::{NO_STAGE, SENTIMENT_LABELS};
 use super::{Classifier, ClassifyError, FEATURES};
 use crate::model::TextEncoder;
 use crate::record::{DocKind, Document, Segment, Task};
@@ -169,7 +169,7 @@ impl Classifier {
         }
         let key = pooling_key("stage", &serde_json::to_vec(head).unwrap_or_default());
         cached_pooling(cache, "stage-context", &key, &head.labels, || {
-            self.fit_pooling_on(&training::shipped_context(Task::Stages)?, encoder)
+            self.fit_pooling_on(&documents::shipped_context(Task::Stages)?, encoder)
         })
     }
 
@@ -269,7 +269,7 @@ impl Classifier {
         let key = pooling_key("sentiment", &heads);
         let labels: Vec<String> = SENTIMENT_LABELS.iter().map(|s| s.to_string()).collect();
         cached_pooling(cache, "sentiment-context", &key, &labels, || {
-            let set = training::shipped_context(Task::Sentiment)?;
+            let set = documents::shipped_context(Task::Sentiment)?;
             let own = embedded(&set, encoder, |inputs| {
                 let probs = self.sentiment_probs(inputs)?;
                 Ok(probs.iter().map(|p| p.to_vec()).collect())
@@ -306,7 +306,7 @@ fn pooling_key(task: &str, model: &[u8]) -> String {
     h.update(POOLING_VERSION);
     h.update(task);
     h.update(model);
-    for (_, text) in training::SHIPPED_CONTEXT {
+    for (_, text) in documents::SHIPPED_CONTEXT {
         h.update(text);
     }
     crate::util::hex(&h.finalize())

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::codebook::{Codebook, CodebookKind, OTHER};
-use super::documents::LabelledDocs;
+use super::documents::shipped_context;
 use crate::error::Error;
 use crate::record::Task;
 
@@ -31,26 +31,6 @@ const SHIPPED_FEEDBACK: [(&str, &str); 3] = [
     (
         "assets/training/feedback_en.csv",
         include_str!("../../assets/training/feedback_en.csv"),
-    ),
-];
-
-/// Survey answers and interview excerpts labelled sentence by sentence in context (see
-/// [`super::documents`]), written for palaute apart from its evaluation sets; they fit how a
-/// sentence's stage pools with its context ([`super::pooling`]) and train the theme head for
-/// sentences of longer answers ([`context_rows`]). Labelled for the same codebook and map as
-/// the feedback rows; see assets/README.md.
-pub const SHIPPED_CONTEXT: [(&str, &str); 3] = [
-    (
-        "assets/training/context_fi.csv",
-        include_str!("../../assets/training/context_fi.csv"),
-    ),
-    (
-        "assets/training/context_sv.csv",
-        include_str!("../../assets/training/context_sv.csv"),
-    ),
-    (
-        "assets/training/context_en.csv",
-        include_str!("../../assets/training/context_en.csv"),
     ),
 ];
 
@@ -239,15 +219,6 @@ fn in_codebook(cb: &Codebook, rows: Vec<Labelled>, origin: &str) -> Vec<Labelled
             known.then_some(r)
         })
         .collect()
-}
-
-/// The shipped documents ([`SHIPPED_CONTEXT`]) labelled for `task`.
-pub fn shipped_context(task: Task) -> Result<LabelledDocs, Error> {
-    let mut set = LabelledDocs::default();
-    for (path, text) in SHIPPED_CONTEXT {
-        set.read(text, Path::new(path), task)?;
-    }
-    Ok(set)
 }
 
 /// The sentences of the shipped documents as training rows for codebook `cb`'s head, each
