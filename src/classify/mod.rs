@@ -87,7 +87,7 @@ pub struct Classifier {
     /// The theme head for sentences of longer answers, when the codebook has shipped sentences
     /// labelled in context to train it on (`training::context_rows`); whole answers keep
     /// `theme_model`, trained on whole texts.
-    sentence_themes: Option<LinearHead>,
+    sentence_themes: Option<Labeller>,
     stage_model: Labeller,
     /// How a segment's stage pools with its context, when fitted (`stage_context = "learned"`).
     stage_pooling: Option<pooling::ContextPooling>,
@@ -136,12 +136,15 @@ impl Classifier {
             None => Labeller::for_codebook(task, cb, multi, encoder, cache),
         };
         let theme_model = labeller(&cfg.theme_head, Task::Themes, &themes, true)?;
+        // Reads the shipped documents twice (milliseconds, once per run) to keep one
+        // definition of the rows in `training`.
         let sentence_themes = match (&cfg.theme_head, &theme_model) {
             (None, Labeller::Head(_)) if !training::context_rows(&themes)?.is_empty() => {
                 let rows = training::head_rows(&themes)?;
                 let labels = theme_model.labels();
                 let head = HeadTask::SentenceThemes;
-                Some(train_head(head, &rows, labels, true, encoder, cache)?)
+                let head = train_head(head, &rows, labels, true, encoder, cache)?;
+                Some(Labeller::Head(head))
             }
             _ => None,
         };
@@ -268,7 +271,7 @@ impl Classifier {
         // are whole texts and keep the whole-text head's.
         let in_longer = ctx.in_longer_unit(segs.len());
         if let Some(head) = &self.sentence_themes {
-            for (i, p) in head.predict(&inputs).into_iter().enumerate() {
+            for (i, p) in head.probs(&inputs).into_iter().enumerate() {
                 if in_longer[i] {
                     theme_p[i] = p;
                 }
@@ -294,9 +297,7 @@ impl Classifier {
                 };
                 let sentence_head = self.sentence_themes.as_ref().filter(|_| in_longer[i]);
                 let themes = match sentence_head {
-                    Some(h) => self.assign_themes_by(&theme_p[i], |j| {
-                        h.thresholds.get(j).copied().unwrap_or(0.5)
-                    }),
+                    Some(h) => self.assign_themes_by(&theme_p[i], |j| h.threshold(j)),
                     None => self.assign_themes(&theme_p[i]),
                 };
                 self.label(seg, sent[i], themes, &theme_p[i], stage, why)
@@ -396,7 +397,7 @@ impl Classifier {
         sentiment
             .into_iter()
             .chain(self.theme_model.head())
-            .chain(self.sentence_themes.as_ref())
+            .chain(self.sentence_themes.as_ref().and_then(Labeller::head))
             .chain(self.stage_model.head())
             .collect()
     }
