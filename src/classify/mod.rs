@@ -266,17 +266,8 @@ impl Classifier {
                 _ => {}
             }
         }
-        let mut theme_p = self.theme_probs(&inputs);
-        // Sentences of longer answers take the sentence head's themes; answers of one sentence
-        // are whole texts and keep the whole-text head's.
         let in_longer = ctx.in_longer_unit(segs.len());
-        if let Some(head) = &self.sentence_themes {
-            for (i, p) in head.probs(&inputs).into_iter().enumerate() {
-                if in_longer[i] {
-                    theme_p[i] = p;
-                }
-            }
-        }
+        let theme_p = self.segment_theme_probs(&inputs, &in_longer);
         let mut stage_p = self.stage_probs(&inputs);
         self.inherit_stage(&ctx, &doc_index, segs, &mut stage_p, encoder)?;
         Ok(segs
@@ -303,6 +294,44 @@ impl Classifier {
                 self.label(seg, sent[i], themes, &theme_p[i], stage, why)
             })
             .collect())
+    }
+
+    /// Each segment's theme probabilities: sentences of longer answers (`in_longer`) from the
+    /// sentence head when there is one, answers of one sentence — whole texts — from the
+    /// whole-text head. Each head reads only its own rows (a head is row by row, so this is
+    /// what both on every row would give, at half the work on the lexical features).
+    fn segment_theme_probs(&self, inputs: &Inputs, in_longer: &[bool]) -> Vec<Vec<f32>> {
+        let Some(sentence_head) = &self.sentence_themes else {
+            return self.theme_probs(inputs);
+        };
+        let mut out = vec![Vec::new(); in_longer.len()];
+        for (head, longer) in [(&self.theme_model, false), (sentence_head, true)] {
+            let rows: Vec<usize> = (0..in_longer.len())
+                .filter(|&i| in_longer[i] == longer)
+                .collect();
+            if rows.is_empty() {
+                continue;
+            }
+            let mut data = Vec::with_capacity(rows.len() * inputs.emb.dim);
+            for &i in &rows {
+                data.extend_from_slice(inputs.emb.row(i));
+            }
+            let emb = Embeddings {
+                dim: inputs.emb.dim,
+                data,
+            };
+            let texts: Vec<&str> = rows.iter().map(|&i| inputs.texts[i]).collect();
+            let langs: Vec<&str> = rows.iter().map(|&i| inputs.langs[i]).collect();
+            let sub = Inputs {
+                emb: &emb,
+                texts: &texts,
+                langs: &langs,
+            };
+            for (i, p) in rows.into_iter().zip(head.probs(&sub)) {
+                out[i] = p;
+            }
+        }
+        out
     }
 
     /// One segment's labels from its (context-adjusted) probabilities, its assigned themes

@@ -215,8 +215,10 @@ fn in_codebook(cb: &Codebook, rows: Vec<Labelled>, origin: &str) -> Vec<Labelled
                 .labels
                 .iter()
                 .all(|l| l == NO_STAGE || ids.contains(&l.as_str()));
-            r.id = format!("{origin}-{}", r.id);
-            known.then_some(r)
+            known.then(|| {
+                r.id = format!("{origin}-{}", r.id);
+                r
+            })
         })
         .collect()
 }
@@ -379,8 +381,8 @@ mod tests {
     /// The held-out and confirmation sets choose and report methods only if nothing is trained
     /// on them: no text of four words or more that a head or the encoder's adaptation learns
     /// from (shipped sentiment and feedback rows, the built-in codebooks' examples, descriptions
-    /// and questions, the context documents' sentences) may be one of theirs. Shorter ones ("no comment", "ok") are answers
-    /// anyone writes, in training and evaluation alike.
+    /// and questions, the context documents' sentences) may be one of theirs. Shorter ones
+    /// ("no comment", "ok") are answers anyone writes, in training and evaluation alike.
     #[test]
     fn nothing_is_trained_on_an_evaluation_text() {
         let mut trained: std::collections::HashMap<String, String> = Default::default();
