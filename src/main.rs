@@ -150,7 +150,8 @@ struct TrainArgs {
     labels: PathBuf,
     #[arg(long, value_enum, default_value = "sentiment")]
     task: EvalTask,
-    /// Where to write the head (JSON).
+    /// Where to write the head (JSON; for themes of the built-in codebook the two theme
+    /// heads, whole answers and sentences of longer ones, in one file for theme_head).
     #[arg(long, short)]
     out: PathBuf,
     /// Train on the file alone, without the examples shipped with palaute.
@@ -478,19 +479,23 @@ fn models(config: &Config, command: &ModelsCommand) -> Result<()> {
 
 fn train(config: &Config, args: &TrainArgs, quiet: bool) -> Result<()> {
     let encoder = load_encoder(config, &args.model, Progress::new(!quiet))?;
-    let head = palaute::classify::train_from_file(
+    let file = palaute::classify::train_from_file(
         &config.classify,
         &encoder,
         &args.labels,
         args.task,
         !args.only_file,
     )?;
-    head.save(&args.out)?;
+    file.save(&args.out)?;
     if !quiet {
+        let heads: Vec<String> = file
+            .heads()
+            .iter()
+            .map(|h| format!("{} head on {} rows", h.task, h.training_rows))
+            .collect();
         eprintln!(
-            "trained {} head on {} rows for {} → {} (set it in palaute.toml [classify])",
-            head.task,
-            head.training_rows,
+            "trained {} for {} → {} (set it in palaute.toml [classify])",
+            heads.join(" and "),
             encoder.info().id,
             args.out.display()
         );

@@ -32,7 +32,7 @@ use crate::model::{Embeddings, InputKind, TextEncoder, TransformerEncoder};
 use crate::record::{DocKind, Document, Role, Segment, Sentiment, Task};
 use codebook::{Codebook, CodebookKind, OTHER};
 use context::Context;
-use head::{HeadError, Inputs, LinearHead};
+use head::{HeadError, HeadFile, Inputs, LinearHead};
 use labeller::Labeller;
 use sentiment::SentimentSource;
 use training::{Labelled, NO_STAGE, SENTIMENT_LABELS};
@@ -135,18 +135,30 @@ impl Classifier {
             Some(p) => Ok(Labeller::Head(LinearHead::load(p, encoder.info())?)),
             None => Labeller::for_codebook(task, cb, multi, encoder, cache),
         };
-        let theme_model = labeller(&cfg.theme_head, Task::Themes, &themes, true)?;
-        // Reads the shipped documents twice (milliseconds, once per run) to keep one
-        // definition of the rows in `training`.
-        let sentence_themes = match (&cfg.theme_head, &theme_model) {
-            (None, Labeller::Head(_)) if !training::context_rows(&themes)?.is_empty() => {
-                let rows = training::head_rows(&themes)?;
-                let labels = theme_model.labels();
-                let head = HeadTask::SentenceThemes;
-                let head = train_head(head, &rows, labels, true, encoder, cache)?;
-                Some(Labeller::Head(head))
+        let (theme_model, sentence_themes) = match &cfg.theme_head {
+            // A researcher's heads: the pair `palaute train` writes for the built-in
+            // codebook, else one head for every segment.
+            Some(path) => match HeadFile::load(path, encoder.info())? {
+                HeadFile::One(head) => (Labeller::Head(head), None),
+                HeadFile::Themes { whole, sentences } => {
+                    (Labeller::Head(whole), Some(Labeller::Head(*sentences)))
+                }
+            },
+            None => {
+                let whole = Labeller::for_codebook(Task::Themes, &themes, true, encoder, cache)?;
+                // Reads the shipped documents twice (milliseconds, once per run) to keep one
+                // definition of the rows in `training`.
+                let sentences = match &whole {
+                    Labeller::Head(_) if !training::context_rows(&themes)?.is_empty() => {
+                        let rows = training::head_rows(&themes)?;
+                        let head = HeadTask::SentenceThemes;
+                        let head = train_head(head, &rows, whole.labels(), true, encoder, cache)?;
+                        Some(Labeller::Head(head))
+                    }
+                    _ => None,
+                };
+                (whole, sentences)
             }
-            _ => None,
         };
         let stage_model = labeller(&cfg.stage_head, Task::Stages, &stages, false)?;
         let mut classifier = Classifier {

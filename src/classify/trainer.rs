@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::codebook::{Codebook, CodebookKind, OTHER};
-use super::head::{HeadError, Inputs, LinearHead, Targets, TrainOptions};
+use super::head::{HeadError, HeadFile, Inputs, LinearHead, Targets, TrainOptions};
 use super::lexical::LexicalSpec;
 use super::training::{self, Labelled, NO_STAGE, SENTIMENT_LABELS};
 use super::{ClassifyConfig, ClassifyError, FEATURES};
@@ -231,26 +231,68 @@ pub(super) fn task_labels(cb: &Codebook, multi: bool, rows: &[Labelled]) -> Vec<
 }
 
 /// `palaute train`: a head from a researcher's labelled CSV (`id,text,lang,label`), by default
-/// together with the shipped examples so classes the file lacks are still learned.
+/// together with the shipped examples so classes the file lacks are still learned. For the
+/// built-in theme codebook that is two heads, as a run trains them from the shipped examples
+/// alone: one for whole answers (the file's rows and the codebook's), one for sentences of
+/// longer answers (those and the shipped documents' sentences labelled in context). The
+/// corrections go into both: a researcher's file does not say which of its rows were whole
+/// answers.
 pub fn train_from_file(
     cfg: &ClassifyConfig,
     encoder: &dyn TextEncoder,
     path: &Path,
     task: Task,
     with_shipped: bool,
-) -> Result<LinearHead, ClassifyError> {
+) -> Result<HeadFile, ClassifyError> {
     let mut rows = read_user_rows(path, task)?;
     let (shipped, mut labels, multi) = training_set(cfg, task)?;
     // `none` is a class when some trained row names no stage, else not.
     labels.retain(|l| l != NO_STAGE);
-    if with_shipped {
+    // The documents' sentences, which only the sentence head learns, go last: the whole-text
+    // head's rows are then a prefix of the sentence head's and one embedding serves both.
+    let mut context = Vec::new();
+    if with_shipped && task == Task::Themes {
+        let cb = Codebook::resolve(&cfg.codebook, CodebookKind::Theme)?;
+        rows.extend(training::codebook_rows(&cb)?);
+        context = training::context_rows(&cb)?;
+    } else if with_shipped {
         rows.extend(shipped);
     }
     if !multi && rows.iter().any(|r| r.labels.iter().any(|l| l == NO_STAGE)) {
         labels.push(NO_STAGE.to_string());
     }
     check_user_labels(path, &rows, &labels, multi)?;
-    train_head(task.into(), &rows, &labels, multi, encoder, None)
+    if context.is_empty() {
+        let head = train_head(task.into(), &rows, &labels, multi, encoder, None)?;
+        return Ok(HeadFile::One(head));
+    }
+    let whole = rows.len();
+    rows.extend(context);
+    let texts: Vec<&str> = rows.iter().map(|r| r.text.as_str()).collect();
+    let emb = encoder.embed(&texts, FEATURES)?;
+    let whole_emb = Embeddings {
+        dim: emb.dim,
+        data: emb.data[..whole * emb.dim].to_vec(),
+    };
+    let info = encoder.info();
+    Ok(HeadFile::Themes {
+        whole: fit_head(
+            task.into(),
+            &rows[..whole],
+            &whole_emb,
+            &labels,
+            multi,
+            info,
+        )?,
+        sentences: Box::new(fit_head(
+            HeadTask::SentenceThemes,
+            &rows,
+            &emb,
+            &labels,
+            multi,
+            info,
+        )?),
+    })
 }
 
 /// A researcher's labelled file for `task` (`palaute train`'s format), sentiment labels in any

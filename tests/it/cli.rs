@@ -4,7 +4,7 @@ use std::process::Output;
 
 use super::*;
 
-fn succeeded(o: &Output) {
+pub fn succeeded(o: &Output) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 

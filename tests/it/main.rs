@@ -10,6 +10,7 @@ mod fixtures;
 mod fuzz;
 mod hostile;
 mod privacy;
+mod recoding;
 mod sample;
 mod shards;
 
