@@ -126,7 +126,9 @@ enum Command {
     /// Train a classification head from a CSV of labelled texts (id,text,lang,label).
     ///
     /// This is how a researcher recodes: correct labels in a CSV, train, point palaute.toml's
-    /// [classify] sentiment_head / theme_head / stage_head at the file, rerun.
+    /// [classify] sentiment_head / theme_head / stage_head at the file, rerun. Themes of the
+    /// built-in codebook get the two heads a run uses (whole answers, sentences of longer
+    /// ones) in one file for theme_head.
     Train(TrainArgs),
     /// Accuracy and macro-F1 of sentiment, themes or stages against a labelled CSV, or
     /// cross-validated on the training data (--cv).
@@ -151,7 +153,8 @@ struct TrainArgs {
     #[arg(long, value_enum, default_value = "sentiment")]
     task: EvalTask,
     /// Where to write the head (JSON; for themes of the built-in codebook the two theme
-    /// heads, whole answers and sentences of longer ones, in one file for theme_head).
+    /// heads, whole answers and sentences of longer ones, in one file for theme_head; one
+    /// head with --only-file).
     #[arg(long, short)]
     out: PathBuf,
     /// Train on the file alone, without the examples shipped with palaute.
@@ -493,8 +496,13 @@ fn train(config: &Config, args: &TrainArgs, quiet: bool) -> Result<()> {
             .iter()
             .map(|h| format!("{} head on {} rows", h.task, h.training_rows))
             .collect();
+        let setting = match args.task {
+            EvalTask::Sentiment => "sentiment_head",
+            EvalTask::Themes => "theme_head",
+            EvalTask::Stages => "stage_head",
+        };
         eprintln!(
-            "trained {} for {} → {} (set it in palaute.toml [classify])",
+            "trained {} for {} → {} (set it as [classify] {setting} in palaute.toml)",
             heads.join(" and "),
             encoder.info().id,
             args.out.display()

@@ -10,6 +10,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::fit::{calibrate, fit};
+pub use super::head_file::HeadFile;
 use super::lexical::{LexicalSpec, Sparse};
 use crate::model::{dot, softmax, Embeddings, ModelInfo};
 
@@ -279,10 +280,14 @@ impl LinearHead {
     }
 
     /// One head from `path`. A file with the two theme heads (see [`HeadFile`]) is refused
-    /// with where it belongs: read alone, its sentence head would be dropped unnoticed.
+    /// with where it belongs, before any other check: read alone, its sentence head would be
+    /// dropped unnoticed.
     pub fn load(path: &Path, encoder: &ModelInfo) -> Result<Self, HeadError> {
-        match HeadFile::load(path, encoder)? {
-            HeadFile::One(head) => Ok(head),
+        match HeadFile::parse(path)? {
+            HeadFile::One(head) => {
+                head.check_loaded(path, encoder)?;
+                Ok(head)
+            }
             HeadFile::Themes { .. } => Err(file_err(
                 path,
                 "holds the two theme heads `palaute train --task themes` writes (whole \
@@ -293,7 +298,7 @@ impl LinearHead {
 
     /// The checks every loaded head passes: trained on this encoder, and weights that fit
     /// its labels.
-    fn check_loaded(&self, path: &Path, encoder: &ModelInfo) -> Result<(), HeadError> {
+    pub(super) fn check_loaded(&self, path: &Path, encoder: &ModelInfo) -> Result<(), HeadError> {
         self.check_encoder(&path.display().to_string(), encoder)?;
         if self.labels.is_empty() {
             return Err(file_err(path, "the head has no labels"));
@@ -344,82 +349,8 @@ impl LinearHead {
     }
 }
 
-/// What `palaute train` writes: one head, or for a theme codebook with shipped sentences
-/// labelled in context the two theme heads a run uses (as it trains them when no head is
-/// set): `whole` for answers of one sentence and whole texts, `sentences` for sentences of
-/// longer answers. Heads trained from a researcher's corrections must keep that split, or
-/// whole answers would be labelled by a head that learned what a sentence means in its
-/// document (README, "In context").
-#[derive(Debug, Clone, PartialEq)]
-pub enum HeadFile {
-    One(LinearHead),
-    Themes {
-        whole: LinearHead,
-        sentences: Box<LinearHead>,
-    },
-}
-
-/// The two-head file's layout; a one-head file is a [`LinearHead`] as before.
-#[derive(Serialize, Deserialize)]
-struct ThemeHeadsFile<H> {
-    whole: H,
-    sentences: H,
-}
-
-impl HeadFile {
-    pub fn heads(&self) -> Vec<&LinearHead> {
-        match self {
-            HeadFile::One(h) => vec![h],
-            HeadFile::Themes { whole, sentences } => vec![whole, &**sentences],
-        }
-    }
-
-    pub fn save(&self, path: &Path) -> Result<(), HeadError> {
-        match self {
-            HeadFile::One(h) => save_json(path, h),
-            HeadFile::Themes { whole, sentences } => save_json(
-                path,
-                &ThemeHeadsFile {
-                    whole,
-                    sentences: &**sentences,
-                },
-            ),
-        }
-    }
-
-    /// Reads either layout and checks every head in it (encoder, shapes; the two theme
-    /// heads must be multi-label heads of the same themes).
-    pub fn load(path: &Path, encoder: &ModelInfo) -> Result<Self, HeadError> {
-        let text = std::fs::read_to_string(path).map_err(|e| file_err(path, e))?;
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| file_err(path, e))?;
-        let file = if value.get("whole").is_some() {
-            let pair: ThemeHeadsFile<LinearHead> =
-                serde_json::from_value(value).map_err(|e| file_err(path, e))?;
-            if pair.whole.labels != pair.sentences.labels
-                || !(pair.whole.multi_label && pair.sentences.multi_label)
-            {
-                return Err(file_err(
-                    path,
-                    "the whole-text and sentence heads must be theme heads of the same themes",
-                ));
-            }
-            HeadFile::Themes {
-                whole: pair.whole,
-                sentences: Box::new(pair.sentences),
-            }
-        } else {
-            HeadFile::One(serde_json::from_value(value).map_err(|e| file_err(path, e))?)
-        };
-        for head in file.heads() {
-            head.check_loaded(path, encoder)?;
-        }
-        Ok(file)
-    }
-}
-
 /// Writes `value` as JSON to `path` atomically (a half-written head never loads).
-fn save_json(path: &Path, value: &impl Serialize) -> Result<(), HeadError> {
+pub(super) fn save_json(path: &Path, value: &impl Serialize) -> Result<(), HeadError> {
     let text = serde_json::to_string(value).map_err(|e| file_err(path, e))?;
     crate::util::write_atomic(path, |f| {
         std::io::Write::write_all(f, text.as_bytes()).map_err(|e| e.to_string())
@@ -431,7 +362,7 @@ fn short(h: &str) -> String {
     h.chars().take(12).collect()
 }
 
-fn file_err(path: &Path, e: impl std::fmt::Display) -> HeadError {
+pub(super) fn file_err(path: &Path, e: impl std::fmt::Display) -> HeadError {
     HeadError::File {
         path: path.display().to_string(),
         message: e.to_string(),
@@ -439,10 +370,10 @@ fn file_err(path: &Path, e: impl std::fmt::Display) -> HeadError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    fn info(weights_hash: &str) -> ModelInfo {
+    pub(in crate::classify) fn info(weights_hash: &str) -> ModelInfo {
         ModelInfo {
             id: "test/encoder".into(),
             revision: None,
@@ -468,7 +399,7 @@ mod tests {
         assert_eq!(weights_hash(&int8), "abc");
     }
 
-    fn head(labels: &[&str]) -> LinearHead {
+    pub(in crate::classify) fn head(labels: &[&str]) -> LinearHead {
         LinearHead {
             task: "sentiment".into(),
             labels: labels.iter().map(|l| l.to_string()).collect(),
@@ -566,48 +497,5 @@ mod tests {
         head(&[]).save(&path).unwrap();
         let err = LinearHead::load(&path, &info("aaaa")).unwrap_err();
         assert!(err.to_string().contains("no labels"), "{err}");
-    }
-
-    #[test]
-    fn the_two_theme_heads_travel_in_one_file_that_only_theme_head_reads() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("themes.json");
-        let theme = |task: &str, labels: &[&str]| LinearHead {
-            task: task.into(),
-            multi_label: true,
-            ..head(labels)
-        };
-        let pair = HeadFile::Themes {
-            whole: theme("themes", &["billing", "delivery"]),
-            sentences: Box::new(theme("themes-sentences", &["billing", "delivery"])),
-        };
-        pair.save(&path).unwrap();
-        assert_eq!(HeadFile::load(&path, &info("aaaa")).unwrap(), pair);
-        // Every head of the file is checked against the encoder, not only the first.
-        assert!(matches!(
-            HeadFile::load(&path, &info("bbbb")),
-            Err(HeadError::EncoderMismatch { .. })
-        ));
-        // Read as one head (a sentiment or stage head), it names where it belongs instead of
-        // dropping the sentence head or failing on a missing field.
-        let err = LinearHead::load(&path, &info("aaaa")).unwrap_err();
-        assert!(err.to_string().contains("theme_head"), "{err}");
-        assert!(err.to_string().contains("themes.json"), "{err}");
-        // A one-head file reads as before, through either call.
-        let one = head(&["negative", "neutral", "positive"]);
-        one.save(&path).unwrap();
-        assert_eq!(
-            HeadFile::load(&path, &info("aaaa")).unwrap(),
-            HeadFile::One(one.clone())
-        );
-        // Two heads of different themes would label whole answers and sentences apart.
-        HeadFile::Themes {
-            whole: theme("themes", &["billing", "delivery"]),
-            sentences: Box::new(theme("themes-sentences", &["billing", "privacy"])),
-        }
-        .save(&path)
-        .unwrap();
-        let err = HeadFile::load(&path, &info("aaaa")).unwrap_err();
-        assert!(err.to_string().contains("same themes"), "{err}");
     }
 }

@@ -10,6 +10,7 @@ pub mod context;
 pub mod documents;
 mod fit;
 pub mod head;
+mod head_file;
 mod inherit;
 pub mod labeller;
 pub mod lexical;

@@ -231,12 +231,13 @@ pub(super) fn task_labels(cb: &Codebook, multi: bool, rows: &[Labelled]) -> Vec<
 }
 
 /// `palaute train`: a head from a researcher's labelled CSV (`id,text,lang,label`), by default
-/// together with the shipped examples so classes the file lacks are still learned. For the
-/// built-in theme codebook that is two heads, as a run trains them from the shipped examples
-/// alone: one for whole answers (the file's rows and the codebook's), one for sentences of
-/// longer answers (those and the shipped documents' sentences labelled in context). The
-/// corrections go into both: a researcher's file does not say which of its rows were whole
-/// answers.
+/// together with the shipped examples so classes the file lacks are still learned. For a
+/// theme codebook with shipped sentences labelled in context (the built-in one:
+/// `training::context_rows`) that is two heads, as a run trains them from the shipped
+/// examples alone: one for whole answers (the file's rows and the codebook's examples and
+/// feedback rows), one for sentences of longer answers (those and the shipped documents'
+/// sentences). The corrections go into both: a researcher's file does not say which of its
+/// rows were whole answers. With `with_shipped` false, or another codebook, one head.
 pub fn train_from_file(
     cfg: &ClassifyConfig,
     encoder: &dyn TextEncoder,
@@ -245,19 +246,23 @@ pub fn train_from_file(
     with_shipped: bool,
 ) -> Result<HeadFile, ClassifyError> {
     let mut rows = read_user_rows(path, task)?;
-    let (shipped, mut labels, multi) = training_set(cfg, task)?;
-    // `none` is a class when some trained row names no stage, else not.
-    labels.retain(|l| l != NO_STAGE);
     // The documents' sentences, which only the sentence head learns, go last: the whole-text
     // head's rows are then a prefix of the sentence head's and one embedding serves both.
     let mut context = Vec::new();
-    if with_shipped && task == Task::Themes {
+    let (mut labels, multi) = if with_shipped && task == Task::Themes {
         let cb = Codebook::resolve(&cfg.codebook, CodebookKind::Theme)?;
         rows.extend(training::codebook_rows(&cb)?);
         context = training::context_rows(&cb)?;
-    } else if with_shipped {
-        rows.extend(shipped);
-    }
+        (codebook_labels(&cb, true), true)
+    } else {
+        let (shipped, labels, multi) = training_set(cfg, task)?;
+        if with_shipped {
+            rows.extend(shipped);
+        }
+        (labels, multi)
+    };
+    // `none` is a class when some trained row names no stage, else not.
+    labels.retain(|l| l != NO_STAGE);
     if !multi && rows.iter().any(|r| r.labels.iter().any(|l| l == NO_STAGE)) {
         labels.push(NO_STAGE.to_string());
     }
