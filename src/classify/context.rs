@@ -54,9 +54,7 @@ impl Context {
         }
         Context { units, question }
     }
-}
 
-impl Context {
     /// For each of `n` segments, whether it shares its unit with another sentence (a
     /// sentence of a longer answer) rather than being a whole answer of its own.
     pub fn in_longer_unit(&self, n: usize) -> Vec<bool> {

@@ -26,7 +26,6 @@ pub use sentiment::{document_sentiment, score_prior};
 pub use trainer::{fit_head, heads_cache_dir, train_from_file, train_head, training_set, HeadTask};
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 
 use crate::error::Error;
 use crate::model::{Embeddings, InputKind, TextEncoder, TransformerEncoder};
@@ -132,10 +131,6 @@ impl Classifier {
                 }
             }
         };
-        let labeller = |path: &Option<PathBuf>, task: Task, cb: &Codebook, multi: bool| match path {
-            Some(p) => Ok(Labeller::Head(LinearHead::load(p, encoder.info())?)),
-            None => Labeller::for_codebook(task, cb, multi, encoder, cache),
-        };
         let (theme_model, sentence_themes) = match &cfg.theme_head {
             // A researcher's heads: the pair `palaute train` writes for the built-in
             // codebook, else one head for every segment.
@@ -161,7 +156,10 @@ impl Classifier {
                 (whole, sentences)
             }
         };
-        let stage_model = labeller(&cfg.stage_head, Task::Stages, &stages, false)?;
+        let stage_model = match &cfg.stage_head {
+            Some(p) => Labeller::Head(LinearHead::load(p, encoder.info())?),
+            None => Labeller::for_codebook(Task::Stages, &stages, false, encoder, cache)?,
+        };
         let mut classifier = Classifier {
             cfg: cfg.clone(),
             themes,

@@ -245,8 +245,8 @@ pub fn context_rows(cb: &Codebook) -> Result<Vec<Labelled>, Error> {
     Ok(in_codebook(cb, sentences.collect(), "context"))
 }
 
-/// [`codebook_rows`] and [`context_rows`]: what `palaute train` adds a researcher's
-/// corrections to (they are sentences labelled in context too) and `eval --cv` folds.
+/// [`codebook_rows`] and [`context_rows`]: what the sentence theme head is trained on and
+/// `eval --cv` folds (`palaute train` adds a researcher's corrections to both parts).
 pub fn head_rows(cb: &Codebook) -> Result<Vec<Labelled>, Error> {
     let mut rows = codebook_rows(cb)?;
     rows.extend(context_rows(cb)?);
