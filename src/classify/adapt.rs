@@ -407,6 +407,7 @@ mod tests {
             lang: "en".into(),
             labels: labels.iter().map(|s| s.to_string()).collect(),
             register: None,
+            in_longer_answer: None,
         };
         let rows = [row(&["billing", "price"]), row(&[]), row(&["other"])];
         assert_eq!(

@@ -161,6 +161,7 @@ impl LabelledDocs {
                         lang: f(lang).to_string(),
                         labels,
                         register: None,
+                        in_longer_answer: None,
                     },
                 });
             }

@@ -62,6 +62,11 @@ pub struct SegmentLabels {
     pub root_cause_theme: Option<String>,
     /// The segment gives a reason (cause clause, or answers a why-question).
     pub stated_reason: bool,
+    /// The segment is one sentence of a longer answer (shares its unit with another sentence:
+    /// `Context::in_longer_unit`), not a whole answer of one sentence: its themes came from
+    /// the sentence head where there is one. A recoding file carries it back to `palaute
+    /// train`, which then trains the heads a run used for such segments.
+    pub in_longer_answer: bool,
 }
 
 /// What the zero-shot tasks took from the run's sample: saved as `zero_shot.json` in the
@@ -302,7 +307,10 @@ impl Classifier {
                     Some(h) => self.assign_themes_by(&theme_p[i], |j| h.threshold(j)),
                     None => self.assign_themes(&theme_p[i]),
                 };
-                self.label(seg, sent[i], themes, &theme_p[i], stage, why)
+                SegmentLabels {
+                    in_longer_answer: in_longer[i],
+                    ..self.label(seg, sent[i], themes, &theme_p[i], stage, why)
+                }
             })
             .collect())
     }
@@ -396,6 +404,7 @@ impl Classifier {
             stage_score,
             root_cause_theme,
             stated_reason,
+            in_longer_answer: false,
         }
     }
 

@@ -236,8 +236,10 @@ pub(super) fn task_labels(cb: &Codebook, multi: bool, rows: &[Labelled]) -> Vec<
 /// `training::context_rows`) that is two heads, as a run trains them from the shipped
 /// examples alone: one for whole answers (the file's rows and the codebook's examples and
 /// feedback rows), one for sentences of longer answers (those and the shipped documents'
-/// sentences). The corrections go into both: a researcher's file does not say which of its
-/// rows were whole answers. With `with_shipped` false, or another codebook, one head.
+/// sentences). A file row marked `in_longer_answer = true` (one sentence of a longer answer,
+/// as segments.parquet says) joins the documents' sentences in the sentence head only; every
+/// other row goes into both, as the codebook's examples do. With `with_shipped` false, or
+/// another codebook, one head from every row, which a run then uses for every segment.
 pub fn train_from_file(
     cfg: &ClassifyConfig,
     encoder: &dyn TextEncoder,
@@ -246,13 +248,20 @@ pub fn train_from_file(
     with_shipped: bool,
 ) -> Result<HeadFile, ClassifyError> {
     let mut rows = read_user_rows(path, task)?;
-    // The documents' sentences, which only the sentence head learns, go last: the whole-text
-    // head's rows are then a prefix of the sentence head's and one embedding serves both.
+    // The sentences of longer answers, which only the sentence head learns, go last: the
+    // whole-text head's rows are then a prefix of the sentence head's and one embedding
+    // serves both.
     let mut context = Vec::new();
     let (mut labels, multi) = if with_shipped && task == Task::Themes {
         let cb = Codebook::resolve(&cfg.codebook, CodebookKind::Theme)?;
+        let shipped_context = training::context_rows(&cb)?;
+        if !shipped_context.is_empty() {
+            (context, rows) = rows
+                .into_iter()
+                .partition(|r| r.in_longer_answer == Some(true));
+        }
         rows.extend(training::codebook_rows(&cb)?);
-        context = training::context_rows(&cb)?;
+        context.extend(shipped_context);
         (codebook_labels(&cb, true), true)
     } else {
         let (shipped, labels, multi) = training_set(cfg, task)?;
@@ -267,6 +276,7 @@ pub fn train_from_file(
         labels.push(NO_STAGE.to_string());
     }
     check_user_labels(path, &rows, &labels, multi)?;
+    check_user_labels(path, &context, &labels, multi)?;
     if context.is_empty() {
         let head = train_head(task.into(), &rows, &labels, multi, encoder, None)?;
         return Ok(HeadFile::One(head));
@@ -364,6 +374,7 @@ mod tests {
             lang: "en".into(),
             labels: vec![label.into()],
             register: None,
+            in_longer_answer: None,
         }
     }
 

@@ -77,6 +77,10 @@ pub struct Labelled {
     /// Optional `register` column of evaluation files (terse, spoken, sarcasm, …): `palaute
     /// eval` scores each register apart too.
     pub register: Option<String>,
+    /// Optional `in_longer_answer` column (as segments.parquet has it): whether the text is
+    /// one sentence of a longer answer (`true`) or a whole answer (`false`); `None` when the
+    /// file does not say. `palaute train` keeps such sentences out of the whole-text theme head.
+    pub in_longer_answer: Option<bool>,
 }
 
 /// Read `id,text,lang,label[,register]` (label may join several with `|`). Bad rows are errors
@@ -123,6 +127,7 @@ pub fn read_labelled_columns(
         ));
     };
     let (id, lang, register) = (col("id"), col("lang"), col("register"));
+    let longer = col("in_longer_answer");
     let mut out = Vec::new();
     for rec in rdr.records() {
         let rec = rec.map_err(|e| bad(e.position().map_or(0, |p| p.line()), e.to_string()))?;
@@ -138,12 +143,24 @@ pub fn read_labelled_columns(
         if text.is_empty() || labels.is_empty() {
             return Err(bad(line, "empty text or label".into()));
         }
+        let in_longer_answer = match field(longer).unwrap_or_default().to_lowercase().as_str() {
+            "" => None,
+            "true" | "1" | "yes" => Some(true),
+            "false" | "0" | "no" => Some(false),
+            other => {
+                return Err(bad(
+                    line,
+                    format!("in_longer_answer {other:?} is not true or false (or empty)"),
+                ))
+            }
+        };
         out.push(Labelled {
             id: field(id).unwrap_or_else(|| format!("line{line}")),
             text,
             lang: field(lang).unwrap_or_default(),
             labels,
             register: field(register).filter(|r| !r.is_empty()),
+            in_longer_answer,
         });
     }
     Ok(out)
@@ -281,6 +298,7 @@ pub fn codebook_rows(cb: &Codebook) -> Result<Vec<Labelled>, Error> {
                 lang,
                 labels: labels.clone(),
                 register: None,
+                in_longer_answer: None,
             });
         }
     }
@@ -412,6 +430,7 @@ mod tests {
                 lang: s.lang.clone(),
                 labels: Vec::new(),
                 register: None,
+                in_longer_answer: None,
             })
             .collect());
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("eval");
@@ -572,5 +591,27 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("fix.csv") && err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn a_recoding_file_says_which_rows_were_sentences_of_longer_answers() {
+        let text = "id,text,label,In_Longer_Answer\n1,Hinta on liian korkea.,price_value,true\n\
+                    2,Kallis.,price_value,FALSE\n3,Dyrt.,price_value,\n4,Pricey.,price_value,1\n";
+        let rows = read_labelled_csv(text, Path::new("r.csv")).unwrap();
+        let marks: Vec<_> = rows.iter().map(|r| r.in_longer_answer).collect();
+        assert_eq!(marks, [Some(true), Some(false), None, Some(true)]);
+        // Without the column nothing is said.
+        let rows = read_labelled_csv("text,label\nKallis.,price_value\n", Path::new("r.csv"));
+        assert_eq!(rows.unwrap()[0].in_longer_answer, None);
+        let err = read_labelled_csv(
+            "text,label,in_longer_answer\nKallis.,price_value,true\nDyrt.,price_value,maybe\n",
+            Path::new("r.csv"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("r.csv") && err.contains("line 3") && err.contains("maybe"),
+            "{err}"
+        );
     }
 }

@@ -299,6 +299,7 @@ mod tests {
             lang: lang.into(),
             labels: labels.iter().map(|l| l.to_string()).collect(),
             register: None,
+            in_longer_answer: None,
         };
         let rows = [
             row("fi", &["billing_errors", "communication"]),
@@ -326,6 +327,7 @@ mod tests {
             lang: "en".into(),
             labels: vec![label.into()],
             register: register.map(String::from),
+            in_longer_answer: None,
         };
         let rows = [
             row("1", Some("sarcasm"), "negative"),
@@ -347,6 +349,7 @@ mod tests {
             .iter()
             .map(|r| Labelled {
                 register: None,
+                in_longer_answer: None,
                 ..r.clone()
             })
             .collect();
@@ -370,6 +373,7 @@ mod tests {
                 lang: id.rsplit('-').next().unwrap().into(),
                 labels: vec!["t".into()],
                 register: None,
+                in_longer_answer: None,
             })
             .collect();
         assert_eq!(agreement(&rows, &["a", "a", "a", "b"]), Some(0.5));

@@ -61,9 +61,16 @@ pub(super) fn load_classifier(
 /// classified, and with which models. Not the merge's own settings (`discover`, `analyze`,
 /// `report`), which may change between a run and a later `palaute merge`, nor the chunk size,
 /// which changes nothing, nor model paths, which differ between machines.
+/// Bumped whenever a part's tables gain, lose or change a column.
+const PARTS_LAYOUT: u32 = 2;
+
 pub(super) fn settings(cfg: &Config, classifier: Option<&ChunkClassifier>) -> Value {
     json!({
         "palaute_version": env!("CARGO_PKG_VERSION"),
+        // The parts' tables change columns within a version (segments' `in_longer_answer`
+        // came on 2026-12-07): parts of another layout must not be merged with these, and
+        // an --append onto them is refused naming this setting.
+        "parts_layout": PARTS_LAYOUT,
         "ingest": cfg.ingest,
         "transcripts": cfg.transcripts,
         "privacy": cfg.privacy,

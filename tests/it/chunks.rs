@@ -199,6 +199,21 @@ fn chunks_do_not_change_the_evidence_tables() {
         assert!(ids.contains(&q), "quote {q:?} is not a segment");
     }
     assert!(one.join("report.html").exists());
+    // Whether a segment was one sentence of a longer answer (what a recoding file carries back
+    // to `palaute train`): said for every customer segment, both ways in this data, never for
+    // the interviewer's (they answer nothing).
+    let longer = segments.column("in_longer_answer").unwrap().bool().unwrap();
+    let roles = strings(&segments, "role");
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, role) in roles.iter().enumerate() {
+        let interviewer = role.as_deref() == Some("interviewer");
+        assert_eq!(longer.get(i).is_none(), interviewer, "row {i}: {role:?}");
+        seen.insert((interviewer, longer.get(i)));
+    }
+    assert_eq!(
+        seen.into_iter().collect::<Vec<_>>(),
+        [(false, Some(false)), (false, Some(true)), (true, None)]
+    );
 
     // `palaute merge` rebuilds the same tables from the parts.
     palaute::pipeline::merge(&cfg, &small, Progress::hidden()).unwrap();

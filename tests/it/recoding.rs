@@ -98,6 +98,60 @@ fn a_theme_recoding_trains_both_theme_heads_and_the_run_uses_them() {
         ]
     );
 
+    // The loop from a run's own table: segments.parquet says which segments were sentences
+    // of longer answers, a recoding file keeps that column, and those rows train only the
+    // sentence head (as the shipped documents' sentences do); whole answers train both.
+    let segs = read(&tmp.join("shipped"), "segments");
+    let (ids, texts, langs, longer) = (
+        segs.column("segment_id").unwrap().str().unwrap(),
+        segs.column("text").unwrap().str().unwrap(),
+        segs.column("lang").unwrap().str().unwrap(),
+        segs.column("in_longer_answer").unwrap().bool().unwrap(),
+    );
+    let mut csv = String::from("id,text,lang,label,in_longer_answer\n");
+    let (mut n_whole, mut n_sentences) = (0u64, 0u64);
+    for i in 0..segs.height() {
+        let longer = longer
+            .get(i)
+            .expect("a respondent's segment says whether it is");
+        let n = if longer {
+            &mut n_sentences
+        } else {
+            &mut n_whole
+        };
+        if *n < 3 {
+            *n += 1;
+            let text = texts.get(i).unwrap().replace('"', "\"\"");
+            let (id, lang) = (ids.get(i).unwrap(), langs.get(i).unwrap());
+            csv += &format!("{id},\"{text}\",{lang},price_value,{longer}\n");
+        }
+    }
+    assert_eq!((n_whole, n_sentences), (3, 3), "the sample has both kinds");
+    let marked = tmp.join("marked.csv");
+    std::fs::write(&marked, csv).unwrap();
+    let out = tmp.join("marked.json");
+    let o = palaute()
+        .arg("train")
+        .arg(&marked)
+        .args(["--task", "themes", "--out"])
+        .arg(&out)
+        .arg("--model-dir")
+        .arg(&model)
+        .output()
+        .unwrap();
+    succeeded(&o);
+    let setting = format!("theme_head = {:?}", out.display().to_string());
+    assert_eq!(
+        run_heads(tmp, &model, "marked", &setting),
+        [
+            ("themes".to_string(), whole_rows + n_whole),
+            (
+                "themes-sentences".to_string(),
+                sentence_rows + n_whole + n_sentences
+            ),
+        ]
+    );
+
     // The file alone: one head, and it labels every segment.
     let alone = tmp.join("alone.json");
     train(&alone, &["--only-file"]);
