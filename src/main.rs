@@ -150,7 +150,8 @@ enum ModelsCommand {
 struct TrainArgs {
     /// Labelled CSV: columns id,text,lang,label (themes: several labels joined with |);
     /// optional in_longer_answer (true/false, as in segments.parquet): for themes of the
-    /// built-in codebook, rows marked true train only the head for sentences of longer answers.
+    /// built-in codebook (not with --only-file), rows marked true train only the head for
+    /// sentences of longer answers.
     labels: PathBuf,
     #[arg(long, value_enum, default_value = "sentiment")]
     task: EvalTask,

@@ -252,6 +252,8 @@ pub fn train_from_file(
     // whole-text head's rows are then a prefix of the sentence head's and one embedding
     // serves both.
     let mut context = Vec::new();
+    // How many of `context` are the file's rows (the rest are shipped).
+    let mut marked = 0;
     let (mut labels, multi) = if with_shipped && task == Task::Themes {
         let cb = Codebook::resolve(&cfg.codebook, CodebookKind::Theme)?;
         let shipped_context = training::context_rows(&cb)?;
@@ -259,8 +261,15 @@ pub fn train_from_file(
             (context, rows) = rows
                 .into_iter()
                 .partition(|r| r.in_longer_answer == Some(true));
+        } else if rows.iter().any(|r| r.in_longer_answer == Some(true)) {
+            tracing::warn!(
+                "{}: this codebook has no theme head for sentences of longer answers; \
+                 rows marked in_longer_answer train its one head like the others",
+                path.display()
+            );
         }
         rows.extend(training::codebook_rows(&cb)?);
+        marked = context.len();
         context.extend(shipped_context);
         (codebook_labels(&cb, true), true)
     } else {
@@ -276,7 +285,7 @@ pub fn train_from_file(
         labels.push(NO_STAGE.to_string());
     }
     check_user_labels(path, &rows, &labels, multi)?;
-    check_user_labels(path, &context, &labels, multi)?;
+    check_user_labels(path, &context[..marked], &labels, multi)?;
     if context.is_empty() {
         let head = train_head(task.into(), &rows, &labels, multi, encoder, None)?;
         return Ok(HeadFile::One(head));

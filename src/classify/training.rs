@@ -79,12 +79,15 @@ pub struct Labelled {
     pub register: Option<String>,
     /// Optional `in_longer_answer` column (as segments.parquet has it): whether the text is
     /// one sentence of a longer answer (`true`) or a whole answer (`false`); `None` when the
-    /// file does not say. `palaute train` keeps such sentences out of the whole-text theme head.
+    /// file does not say. `palaute train --task themes` keeps such sentences out of the
+    /// whole-text head of the built-in codebook's pair (not with `--only-file`, where one
+    /// head learns every row).
     pub in_longer_answer: Option<bool>,
 }
 
-/// Read `id,text,lang,label[,register]` (label may join several with `|`). Bad rows are errors
-/// naming the file and line: a training file is small and must be right.
+/// Read `id,text,lang,label[,register][,in_longer_answer]` (label may join several with
+/// `|`). Bad rows are errors naming the file and line: a training file is small and must be
+/// right.
 pub fn read_labelled_csv(text: &str, origin: &Path) -> Result<Vec<Labelled>, Error> {
     read_labelled_columns(text, origin, &["label"])
 }
@@ -143,14 +146,17 @@ pub fn read_labelled_columns(
         if text.is_empty() || labels.is_empty() {
             return Err(bad(line, "empty text or label".into()));
         }
-        let in_longer_answer = match field(longer).unwrap_or_default().to_lowercase().as_str() {
-            "" => None,
+        let mark = field(longer).unwrap_or_default();
+        // Empty, or how R, pandas and Polars write a missing value (the interviewer's rows
+        // are null in segments.parquet): the file does not say.
+        let in_longer_answer = match mark.to_lowercase().as_str() {
+            "" | "na" | "nan" | "null" | "none" => None,
             "true" | "1" | "yes" => Some(true),
             "false" | "0" | "no" => Some(false),
-            other => {
+            _ => {
                 return Err(bad(
                     line,
-                    format!("in_longer_answer {other:?} is not true or false (or empty)"),
+                    format!("in_longer_answer {mark:?} is not true or false (or empty)"),
                 ))
             }
         };
@@ -596,21 +602,22 @@ mod tests {
     #[test]
     fn a_recoding_file_says_which_rows_were_sentences_of_longer_answers() {
         let text = "id,text,label,In_Longer_Answer\n1,Hinta on liian korkea.,price_value,true\n\
-                    2,Kallis.,price_value,FALSE\n3,Dyrt.,price_value,\n4,Pricey.,price_value,1\n";
+                    2,Kallis.,price_value,FALSE\n3,Dyrt.,price_value,\n4,Pricey.,price_value,1\n\
+                    5,Dyr.,price_value,NA\n";
         let rows = read_labelled_csv(text, Path::new("r.csv")).unwrap();
         let marks: Vec<_> = rows.iter().map(|r| r.in_longer_answer).collect();
-        assert_eq!(marks, [Some(true), Some(false), None, Some(true)]);
+        assert_eq!(marks, [Some(true), Some(false), None, Some(true), None]);
         // Without the column nothing is said.
         let rows = read_labelled_csv("text,label\nKallis.,price_value\n", Path::new("r.csv"));
         assert_eq!(rows.unwrap()[0].in_longer_answer, None);
         let err = read_labelled_csv(
-            "text,label,in_longer_answer\nKallis.,price_value,true\nDyrt.,price_value,maybe\n",
+            "text,label,in_longer_answer\nKallis.,price_value,true\nDyrt.,price_value,Maybe\n",
             Path::new("r.csv"),
         )
         .unwrap_err()
         .to_string();
         assert!(
-            err.contains("r.csv") && err.contains("line 3") && err.contains("maybe"),
+            err.contains("r.csv") && err.contains("line 3") && err.contains("\"Maybe\""),
             "{err}"
         );
     }

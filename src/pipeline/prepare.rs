@@ -57,13 +57,13 @@ pub(super) fn load_classifier(
     Ok((Some(cl), status))
 }
 
+/// Bumped whenever a part's tables gain, lose or change a column.
+const PARTS_LAYOUT: u32 = 2;
+
 /// The settings a part's rows depend on: how inputs are read, segmented, tagged and
 /// classified, and with which models. Not the merge's own settings (`discover`, `analyze`,
 /// `report`), which may change between a run and a later `palaute merge`, nor the chunk size,
 /// which changes nothing, nor model paths, which differ between machines.
-/// Bumped whenever a part's tables gain, lose or change a column.
-const PARTS_LAYOUT: u32 = 2;
-
 pub(super) fn settings(cfg: &Config, classifier: Option<&ChunkClassifier>) -> Value {
     json!({
         "palaute_version": env!("CARGO_PKG_VERSION"),

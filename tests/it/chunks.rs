@@ -286,22 +286,39 @@ fn appending_february_to_january_gives_the_tables_of_one_run_over_both() {
     // Other settings: refused, naming what differs; the folder is left as it was.
     let mut other = cfg.clone();
     other.segment.max_chars = 99;
-    let err = palaute::run(
-        &other,
-        &RunOptions {
-            inputs: vec![feb],
-            out: appended.clone(),
-            progress: Progress::hidden(),
-            model_dir: Some(model.clone()),
-            write_embeddings: false,
-            append: true,
-            shard: None,
-        },
-    )
-    .map(|_| ())
-    .expect_err("appending with other settings must fail");
+    let append_feb = |cfg: &Config| {
+        palaute::run(
+            cfg,
+            &RunOptions {
+                inputs: vec![feb.clone()],
+                out: appended.clone(),
+                progress: Progress::hidden(),
+                model_dir: Some(model.clone()),
+                write_embeddings: false,
+                append: true,
+                shard: None,
+            },
+        )
+        .map(|_| ())
+    };
+    let err = append_feb(&other).expect_err("appending with other settings must fail");
     assert!(err.to_string().contains("segment"), "{err}");
     assert_same_tables(&both, &appended);
+
+    // Parts written before their tables' columns last changed (settings without
+    // `parts_layout`, as before 2026-12-07): refused by name, never merged into tables of
+    // mixed columns.
+    for part in std::fs::read_dir(appended.join("parts")).unwrap() {
+        let path = part.unwrap().path().join("input.json");
+        let mut info: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let settings = info["settings"].as_object_mut().unwrap();
+        assert!(settings.remove("parts_layout").is_some());
+        info["fingerprint"] = palaute::parts::fingerprint(&info["settings"]).into();
+        std::fs::write(&path, serde_json::to_vec(&info).unwrap()).unwrap();
+    }
+    let err = append_feb(&cfg).expect_err("appending onto parts of another layout must fail");
+    assert!(err.to_string().contains("parts_layout"), "{err}");
 
     // A run without --append replaces the folder's inputs, parts included.
     run(&cfg, &[jan], &appended, Some(&model), false);
