@@ -65,8 +65,9 @@ pub struct SegmentLabels {
     /// The segment is one sentence of a longer answer (shares its unit with another sentence:
     /// `Context::in_longer_unit`), not a whole answer of one sentence: its themes came from
     /// the sentence head where there is one. A recoding file carries it back to `palaute
-    /// train`, which then trains the heads a run used for such segments.
-    pub in_longer_answer: bool,
+    /// train`, which then trains the heads a run used for such segments. `None` for the
+    /// interviewer's segments, which answer nothing.
+    pub in_longer_answer: Option<bool>,
 }
 
 /// What the zero-shot tasks took from the run's sample: saved as `zero_shot.json` in the
@@ -308,7 +309,7 @@ impl Classifier {
                     None => self.assign_themes(&theme_p[i]),
                 };
                 SegmentLabels {
-                    in_longer_answer: in_longer[i],
+                    in_longer_answer: (seg.role != Role::Interviewer).then_some(in_longer[i]),
                     ..self.label(seg, sent[i], themes, &theme_p[i], stage, why)
                 }
             })
@@ -404,7 +405,7 @@ impl Classifier {
             stage_score,
             root_cause_theme,
             stated_reason,
-            in_longer_answer: false,
+            in_longer_answer: None,
         }
     }
 

@@ -210,15 +210,10 @@ pub fn segments_frame(
                 .map(|i| lab(i).map(|l| l.stated_reason))
                 .collect::<Vec<_>>(),
         ),
-        // Interviewer segments belong to no answer: null, as when classification did not run.
         Column::new(
             "in_longer_answer".into(),
             (0..n)
-                .map(|i| {
-                    lab(i)
-                        .filter(|_| segs[i].role != crate::record::Role::Interviewer)
-                        .map(|l| l.in_longer_answer)
-                })
+                .map(|i| lab(i).and_then(|l| l.in_longer_answer))
                 .collect::<Vec<_>>(),
         ),
     ])
