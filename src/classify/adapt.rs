@@ -406,8 +406,7 @@ mod tests {
             text: "t".into(),
             lang: "en".into(),
             labels: labels.iter().map(|s| s.to_string()).collect(),
-            register: None,
-            in_longer_answer: None,
+            ..Default::default()
         };
         let rows = [row(&["billing", "price"]), row(&[]), row(&["other"])];
         assert_eq!(

@@ -160,8 +160,7 @@ impl LabelledDocs {
                         text: f(text).to_string(),
                         lang: f(lang).to_string(),
                         labels,
-                        register: None,
-                        in_longer_answer: None,
+                        ..Default::default()
                     },
                 });
             }

@@ -382,8 +382,7 @@ mod tests {
             text: text.into(),
             lang: "en".into(),
             labels: vec![label.into()],
-            register: None,
-            in_longer_answer: None,
+            ..Default::default()
         }
     }
 

@@ -298,8 +298,7 @@ mod tests {
             text: "x".into(),
             lang: lang.into(),
             labels: labels.iter().map(|l| l.to_string()).collect(),
-            register: None,
-            in_longer_answer: None,
+            ..Default::default()
         };
         let rows = [
             row("fi", &["billing_errors", "communication"]),
@@ -327,7 +326,7 @@ mod tests {
             lang: "en".into(),
             labels: vec![label.into()],
             register: register.map(String::from),
-            in_longer_answer: None,
+            ..Default::default()
         };
         let rows = [
             row("1", Some("sarcasm"), "negative"),
@@ -372,8 +371,7 @@ mod tests {
                 text: "x".into(),
                 lang: id.rsplit('-').next().unwrap().into(),
                 labels: vec!["t".into()],
-                register: None,
-                in_longer_answer: None,
+                ..Default::default()
             })
             .collect();
         assert_eq!(agreement(&rows, &["a", "a", "a", "b"]), Some(0.5));

@@ -68,7 +68,7 @@ const SHIPPED_SENTIMENT: [(&str, &str, usize); 3] = [
 ];
 
 /// One labelled text: `labels` holds one label (single-label tasks) or several (themes).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Labelled {
     pub id: String,
     pub text: String,
@@ -303,8 +303,7 @@ pub fn codebook_rows(cb: &Codebook) -> Result<Vec<Labelled>, Error> {
                 text,
                 lang,
                 labels: labels.clone(),
-                register: None,
-                in_longer_answer: None,
+                ..Default::default()
             });
         }
     }

@@ -102,8 +102,7 @@ fn nothing_is_trained_on_an_evaluation_text() {
             text: s.text.clone(),
             lang: s.lang.clone(),
             labels: Vec::new(),
-            register: None,
-            in_longer_answer: None,
+            ..Default::default()
         })
         .collect());
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("eval");
