@@ -32,11 +32,13 @@ const NR: usize = 16;
 const W_MAX: f32 = 63.0;
 /// Activation levels: unsigned 8 bits.
 const A_MAX: f32 = 255.0;
-/// Rows one rayon task handles; a multiple of every kernel's tile height.
+/// Rows one rayon task handles ([`Int8Kernel::block_rows`]; the AMX kernel's two 16-row
+/// tiles).
 const BLOCK_ROWS: usize = 32;
 /// Tile height of the tallest vector kernel (the accumulators they fill).
 const MR_MAX: usize = 8;
-/// Activation rows are padded to a multiple of this: every kernel's tile height (AMX: 16).
+/// Activation rows are padded to a multiple of this: AMX's tile height, and a multiple of
+/// every other kernel's but AVX-VNNI's six (see [`QuantRows::reserve`]).
 const ROW_PAD: usize = 16;
 
 const _: () = assert!(2.0 * A_MAX * W_MAX <= i16::MAX as f32);
@@ -113,7 +115,16 @@ impl Int8Kernel {
     fn rows(self) -> usize {
         match self {
             Int8Kernel::Avx512Vnni => 8,
+            Int8Kernel::AvxVnni => 6,
             _ => 4,
+        }
+    }
+
+    /// Rows one rayon task handles: a multiple of the kernel's tile height.
+    fn block_rows(self) -> usize {
+        match self {
+            Int8Kernel::AvxVnni => 48,
+            _ => BLOCK_ROWS,
         }
     }
 
@@ -262,16 +273,17 @@ impl QuantLinear {
         let (rows, n, quads) = (a.rows, self.n, self.n.div_ceil(4));
         next.reserve(rows, quads);
         let a = &*a;
+        let block_rows = kernel.for_layer(self.quads).block_rows();
         next.q[..rows * quads]
-            .par_chunks_mut(BLOCK_ROWS * quads)
-            .zip(next.scale[..rows].par_chunks_mut(BLOCK_ROWS))
-            .zip(next.zero[..rows].par_chunks_mut(BLOCK_ROWS))
+            .par_chunks_mut(block_rows * quads)
+            .zip(next.scale[..rows].par_chunks_mut(block_rows))
+            .zip(next.zero[..rows].par_chunks_mut(block_rows))
             .enumerate()
             .for_each(|(b, ((q, scale), zero))| {
                 BLOCK.with_borrow_mut(|buf| {
                     grow(buf, scale.len() * n);
                     let out = &mut buf[..scale.len() * n];
-                    block(self, kernel, a, b * BLOCK_ROWS, out);
+                    block(self, kernel, a, b * block_rows, out);
                     let rows = out.chunks_exact_mut(n).zip(q.chunks_exact_mut(quads));
                     for ((x, q), (s, z)) in rows.zip(scale.iter_mut().zip(zero.iter_mut())) {
                         f(x);
@@ -296,9 +308,10 @@ impl QuantLinear {
             a.rows,
             self.n
         );
-        out.par_chunks_mut(BLOCK_ROWS * self.n)
+        let block_rows = kernel.for_layer(self.quads).block_rows();
+        out.par_chunks_mut(block_rows * self.n)
             .enumerate()
-            .for_each(|(b, o)| block(self, kernel, a, b * BLOCK_ROWS, o));
+            .for_each(|(b, o)| block(self, kernel, a, b * block_rows, o));
     }
 }
 
@@ -412,12 +425,14 @@ pub struct QuantRows {
 }
 
 impl QuantRows {
-    /// Room for `rows` rows of `quads` words, padded to a multiple of [`ROW_PAD`] rows (the
-    /// kernels' tiles read them). Buffers only grow, and nothing is zeroed: the padding rows'
+    /// Room for `rows` rows of `quads` words, padded to a multiple of [`ROW_PAD`] rows and
+    /// [`MR_MAX`] more (the kernels' tiles read them). Buffers only grow, and nothing is zeroed: the padding rows'
     /// products are computed by the tiles but never stored, and bytes past `k` in a row's last
     /// quad meet zero weights.
     fn reserve(&mut self, rows: usize, quads: usize) {
-        let padded = rows.div_ceil(ROW_PAD) * ROW_PAD;
+        // Plus a tile's height: AVX-VNNI's six-row tiles start at multiples of 6, so the last
+        // one may read up to four rows past a multiple of 16 (read, never stored).
+        let padded = rows.div_ceil(ROW_PAD) * ROW_PAD + MR_MAX;
         grow(&mut self.q, padded * quads);
         grow(&mut self.scale, padded);
         grow(&mut self.zero, padded);

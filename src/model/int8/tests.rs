@@ -77,6 +77,34 @@ fn every_kernel_gives_the_same_bits() {
 }
 
 #[test]
+fn tiles_that_do_not_divide_the_padded_rows() {
+    // Row counts at and just past the padding's multiples of 16: AVX-VNNI's six-row tiles
+    // end past the padded rows there (16 rows: tiles at 0, 6 and 12), so the buffer must hold
+    // them; and 50 rows make a 48-row block and a block of two.
+    let (n, k) = (40, 388);
+    let w = pseudo(9, n * k, 1.0);
+    let q = QuantLinear::new(&w, n, k);
+    for m in [1, 2, 15, 16, 17, 32, 33, 48, 50] {
+        let x = pseudo(10 + m as u64, m * k, 6.0);
+        let portable = q.forward_with(Int8Kernel::Portable, &x);
+        for kernel in [
+            Int8Kernel::Avx2,
+            Int8Kernel::AvxVnni,
+            Int8Kernel::Avx512Vnni,
+        ] {
+            if kernel.available() {
+                assert_eq!(
+                    q.forward_with(kernel, &x),
+                    portable,
+                    "{} m={m}",
+                    kernel.name()
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn zero_rows_and_zero_weights() {
     let q = QuantLinear::new(&[0.0; 8], 2, 4);
     assert_eq!(q.forward(&[1.0, -2.0, 3.0, 0.0]), vec![0.0, 0.0]);
