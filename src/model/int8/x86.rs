@@ -55,7 +55,7 @@ unsafe fn zero() -> __m256i {
 /// the AVX2 CPUs that have it (Intel client cores since Alder Lake) lack AVX-512 and so its
 /// VNNI. Six rows rather than four: twelve independent sums instead of eight (each
 /// `vpdpbusd` waits for the previous one into its sum; twelve are as many as the 16 registers
-/// hold beside two weight halves and the broadcast) ran the kernel 18–36 % faster alone
+/// hold beside two weight halves and the broadcast) ran the kernel 17–36 % faster alone
 /// (README, "Performance").
 #[target_feature(enable = "avx2,avxvnni")]
 pub(super) unsafe fn micro_avxvnni(
