@@ -426,9 +426,9 @@ pub struct QuantRows {
 
 impl QuantRows {
     /// Room for `rows` rows of `quads` words, padded to a multiple of [`ROW_PAD`] rows and
-    /// [`MR_MAX`] more (the kernels' tiles read them). Buffers only grow, and nothing is zeroed: the padding rows'
-    /// products are computed by the tiles but never stored, and bytes past `k` in a row's last
-    /// quad meet zero weights.
+    /// [`MR_MAX`] more (the kernels' tiles read them). Buffers only grow, and nothing is
+    /// zeroed: the padding rows' products are computed by the tiles but never stored, and bytes
+    /// past `k` in a row's last quad meet zero weights.
     fn reserve(&mut self, rows: usize, quads: usize) {
         // Plus a tile's height: AVX-VNNI's six-row tiles start at multiples of 6, so the last
         // one may read up to four rows past a multiple of 16 (read, never stored).
