@@ -39,6 +39,33 @@ fn close_to_f32_product() {
     }
 }
 
+/// Every faster kernel this CPU has gives the portable loop's bits for `x · wᵀ`; returns the
+/// kernels compared (the others are reported as skipped).
+fn assert_kernels_match_portable(q: &QuantLinear, x: &[f32], case: &str) -> Vec<&'static str> {
+    let portable = q.forward_with(Int8Kernel::Portable, x);
+    let kernels = [
+        Int8Kernel::Avx2,
+        Int8Kernel::AvxVnni,
+        Int8Kernel::Avx512Vnni,
+        Int8Kernel::Amx,
+    ];
+    let mut ran = vec![];
+    for kernel in kernels {
+        if kernel.available() {
+            assert_eq!(
+                q.forward_with(kernel, x),
+                portable,
+                "{} {case}",
+                kernel.name()
+            );
+            ran.push(kernel.name());
+        } else {
+            eprintln!("{} not on this CPU: not compared", kernel.name());
+        }
+    }
+    ran
+}
+
 #[test]
 fn every_kernel_gives_the_same_bits() {
     // Extreme values on both sides: the sums that would saturate a careless AVX2 kernel.
@@ -52,26 +79,7 @@ fn every_kernel_gives_the_same_bits() {
         let mut w = pseudo(4, n * k, 1.0);
         w[..k].iter_mut().for_each(|v| *v = -1.0);
         let q = QuantLinear::new(&w, n, k);
-        let portable = q.forward_with(Int8Kernel::Portable, &x);
-        let kernels = [
-            Int8Kernel::Avx2,
-            Int8Kernel::AvxVnni,
-            Int8Kernel::Avx512Vnni,
-            Int8Kernel::Amx,
-        ];
-        for kernel in kernels {
-            if kernel.available() {
-                assert_eq!(
-                    q.forward_with(kernel, &x),
-                    portable,
-                    "{} k={k}",
-                    kernel.name()
-                );
-                ran.push(kernel.name());
-            } else {
-                eprintln!("{} not on this CPU: not compared", kernel.name());
-            }
-        }
+        ran.extend(assert_kernels_match_portable(&q, &x, &format!("k={k}")));
     }
     eprintln!("compared with the portable kernel: {ran:?}");
 }
@@ -86,21 +94,7 @@ fn tiles_that_do_not_divide_the_padded_rows() {
     let q = QuantLinear::new(&w, n, k);
     for m in [1, 2, 15, 16, 17, 32, 33, 48, 50] {
         let x = pseudo(10 + m as u64, m * k, 6.0);
-        let portable = q.forward_with(Int8Kernel::Portable, &x);
-        for kernel in [
-            Int8Kernel::Avx2,
-            Int8Kernel::AvxVnni,
-            Int8Kernel::Avx512Vnni,
-        ] {
-            if kernel.available() {
-                assert_eq!(
-                    q.forward_with(kernel, &x),
-                    portable,
-                    "{} m={m}",
-                    kernel.name()
-                );
-            }
-        }
+        assert_kernels_match_portable(&q, &x, &format!("m={m}"));
     }
 }
 
