@@ -1,4 +1,5 @@
-//! CPU kernels for the parts of a transformer layer that are not matrix products.
+//! CPU kernels for the parts of a transformer layer that are not matrix products, and the
+//! f32 products on AVX2-only CPUs ([`matmul`]; `gemm` does them elsewhere, `int8` in int8).
 //!
 //! The encoder runs sequences *packed* (all tokens of a batch back to back, no padding), so
 //! attention has to know where each sequence starts: that is what `offsets` carries. Bias adds,
@@ -10,6 +11,7 @@ use rayon::prelude::*;
 use super::config::Activation;
 
 mod attention;
+pub mod matmul;
 pub use attention::packed_attention;
 
 /// Rows handed to one rayon task: enough work to amortise scheduling, few enough to balance.
@@ -96,10 +98,11 @@ pub(super) fn simd_env() -> &'static str {
 static LEVEL: AtomicU8 = AtomicU8::new(0);
 
 /// Which kernels run on this machine, for run.json: the element-wise ones (see [`Simd`]), the
-/// int8 products (used with `precision = "int8"`) and the f32 matrix products (candle's `gemm` chooses its own: AVX-512F when built with the
-/// `avx512-gemm` feature (the default), else FMA, else scalar; its
-/// blocking also follows the CPU's caches, so embeddings can differ in their last bits
-/// between CPU types, never between runs on one machine).
+/// int8 products (used with `precision = "int8"`) and the f32 matrix products (`f32`): on the
+/// AVX2 level palaute's own ([`matmul`]), else candle's `gemm`, which chooses its own path
+/// (`gemm`: AVX-512F when built with the `avx512-gemm` feature (the default), else FMA, else
+/// scalar) and blocks by the CPU's caches — so f32 embeddings can differ in their last bits
+/// between CPU types, never between runs on one machine.
 pub fn report() -> serde_json::Value {
     #[cfg(target_arch = "x86_64")]
     let gemm = if cfg!(feature = "avx512-gemm") && std::arch::is_x86_feature_detected!("avx512f") {
@@ -111,9 +114,14 @@ pub fn report() -> serde_json::Value {
     };
     #[cfg(not(target_arch = "x86_64"))]
     let gemm = "native";
+    let f32_products = match Simd::active() {
+        Simd::Avx2Fma => "palaute avx2+fma (6 x 16 tiles, packed weights)".to_string(),
+        _ => format!("gemm {gemm}"),
+    };
     serde_json::json!({
         "elementwise": Simd::active().name(),
         "cpu": Simd::detected().name(),
+        "f32": f32_products,
         "gemm": gemm,
         "int8": super::int8::Int8Kernel::active().name(),
     })

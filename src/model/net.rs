@@ -2,13 +2,15 @@
 //!
 //! candle-transformers' models take padded batches with a rectangular mask and do not expose
 //! the pooler or DistilBERT's classifier; this thin implementation runs packed (unpadded)
-//! batches instead, with candle's gemm for the matrix products and fused kernels for the rest.
+//! batches instead, with candle's gemm for the matrix products (palaute's own on AVX2-only
+//! CPUs, `kernels::matmul`; int8 ones in `int8`) and fused kernels for the rest.
 
 use candle_core::{Device, Storage, Tensor};
 
 use super::config::{Family, HeadKind, HfConfig};
 use super::error::{ModelError, Result};
 use super::int8::QuantLinear;
+use super::kernels;
 use super::weights::SafeTensors;
 
 mod forward;
@@ -22,6 +24,9 @@ struct Linear {
     /// The same weights in int8 when the encoder runs at that precision (the f32 ones stay:
     /// adapting layers trains them, and the int8 copy is re-derived from them).
     q: Option<QuantLinear>,
+    /// The f32 weights packed for the AVX2 product ([`kernels::matmul`]), made at its first
+    /// use and dropped when the weights change: only AVX2-only CPUs pay its memory.
+    packed: std::sync::OnceLock<kernels::matmul::PackedF32>,
 }
 
 impl Linear {
@@ -30,6 +35,7 @@ impl Linear {
             w: Tensor::from_vec(w, (out, inp), &Device::Cpu)?,
             b,
             q: None,
+            packed: std::sync::OnceLock::new(),
         })
     }
 

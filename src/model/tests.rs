@@ -424,9 +424,17 @@ fn e5_prefixes_only_for_e5_model_names() {
     }
 }
 
+/// Held by the tests that cap the SIMD level (a process-wide setting), so that each sees the
+/// level it set.
+static SIMD_LEVEL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn every_simd_level_gives_the_same_bits() {
     use super::Simd;
+    let _level = SIMD_LEVEL.lock().unwrap_or_else(|p| p.into_inner());
+    // The AVX2 level multiplies with palaute's own f32 kernel, the others with `gemm`: the
+    // same bits here because both compute each output as one multiply-add chain over the
+    // tiny model's short rows (`gemm` splits the real model's longer ones into blocks).
     let dir = build(&TinySpec::new(TinyArch::XlmRoberta));
     let enc = load(&dir, &EncoderConfig::default());
     let long = long_text();
@@ -450,6 +458,45 @@ fn every_simd_level_gives_the_same_bits() {
         assert!(bits == &seen[0].1, "{level:?} differs from {:?}", seen[0].0);
     }
     assert!(seen.len() >= 2 || detected == Simd::Baseline);
+}
+
+#[test]
+fn changed_layer_weights_reach_the_packed_avx2_product() {
+    use super::Simd;
+    let _level = SIMD_LEVEL.lock().unwrap_or_else(|p| p.into_inner());
+    let detected = Simd::detected();
+    if detected < Simd::Avx2Fma {
+        eprintln!("skipped: this CPU has no AVX2 + FMA");
+        return;
+    }
+    let dir = build(&TinySpec::new(TinyArch::Bert));
+    let mut enc = load(&dir, &EncoderConfig::default());
+    Simd::cap(Simd::Avx2Fma);
+    // Packs every layer's weights for the AVX2 kernel.
+    let before = enc.embed(TEXTS, InputKind::Passage).expect("embed");
+    let last = enc.model.num_layers() - 1;
+    let mut p = enc.model.layer_params(last).expect("params");
+    for (data, shape) in &mut p.0 {
+        if shape.len() == 2 {
+            data.iter_mut().for_each(|w| *w = -*w * 0.5);
+        }
+    }
+    enc.model.set_layer_params(last, p).expect("set");
+    let avx2 = enc.embed(TEXTS, InputKind::Passage).expect("embed");
+    Simd::cap(Simd::Baseline);
+    let gemm = enc.embed(TEXTS, InputKind::Passage).expect("embed");
+    Simd::cap(detected);
+    for i in 0..TEXTS.len() {
+        assert!(
+            max_abs_diff(before.row(i), gemm.row(i)) > 1e-3,
+            "weights changed nothing"
+        );
+        let d = max_abs_diff(avx2.row(i), gemm.row(i));
+        assert!(
+            d < 1e-6,
+            "text {i}: the AVX2 product used the old weights ({d})"
+        );
+    }
 }
 
 #[test]

@@ -139,16 +139,18 @@ pub fn merge(
             })
         })
         .collect();
-    // f32 matrix products follow the CPU (see model::kernel_report): shards on different CPU
-    // types may differ from one run in the last bits of an embedding, so say so. int8 ones
-    // are exact integer sums, the same bits on every CPU.
+    // f32 matrix products follow the CPU (see model::kernel_report): shards whose products ran
+    // on different paths may differ from one run in the last bits of an embedding, so say so.
+    // int8 ones are exact integer sums, the same bits on every CPU. (`gemm`: records written
+    // before `f32` named the path.)
     let mut paths: BTreeMap<String, Vec<usize>> = BTreeMap::new();
     for s in &sharded.shards {
         let models = s.classification["models"].as_array();
         if models.is_some_and(|m| !m.is_empty() && m.iter().all(|m| m["precision"] == "int8")) {
             continue;
         }
-        if let Some(g) = s.classification["encoder"]["kernels"]["gemm"].as_str() {
+        let kernels = &s.classification["encoder"]["kernels"];
+        if let Some(g) = kernels["f32"].as_str().or(kernels["gemm"].as_str()) {
             paths.entry(g.to_string()).or_default().push(s.index);
         }
     }

@@ -54,6 +54,18 @@ impl Linear {
     fn matmul_into(&self, x: &[f32], out: &mut [f32], quant: &mut QuantRows) -> Result<()> {
         match &self.q {
             Some(q) => q.forward_into(Int8Kernel::active(), x, out, quant),
+            None if kernels::Simd::active() == kernels::Simd::Avx2Fma => {
+                let packed = match self.packed.get() {
+                    Some(p) => p,
+                    None => {
+                        let (n, k) = (self.b.len(), self.in_features());
+                        let p = with_slice(&self.w, |w| kernels::matmul::PackedF32::new(w, n, k))?;
+                        // Two passes may race to pack: both packed the same weights.
+                        self.packed.get_or_init(|| p)
+                    }
+                };
+                kernels::matmul::product(packed, x, out);
+            }
             None => with_slice(&self.w, |w| gemm_f32(x, w, out, self.b.len()))?,
         }
         Ok(())

@@ -72,6 +72,8 @@ impl Transformer {
         let lin = |lin: &mut Linear, w: Vec<f32>, b: Vec<f32>| -> Result<()> {
             let dims = lin.w.dims().to_vec();
             lin.w = Tensor::from_vec(w, dims, &Device::Cpu)?;
+            // The packed copy is of the old weights: the next product packs the new ones.
+            lin.packed = std::sync::OnceLock::new();
             lin.b = b;
             lin.quantize(lin.q.is_some())
         };
