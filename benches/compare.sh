@@ -6,9 +6,9 @@
 #   MODEL_DIR defaults to $PALAUTE_TEST_MODEL_DIR, CORPUS to ../shared/bench/corpus-2000.txt.
 #   ROUNDS (default 3) rounds; BENCH_THREADS (default 2) threads on every side;
 #   BENCH_PROFILE=dev measures the `cargo run` build instead of the release one.
-#   BENCH_ISA=avx2 (or avxvnni) runs all three sides as on a CPU without AVX-512: palaute built
-#   without the `avx512-gemm` feature (f32 products on gemm's AVX2+FMA kernels) and run with
-#   PALAUTE_SIMD=$BENCH_ISA, PyTorch with ATEN_CPU_CAPABILITY=avx2, MKL_ENABLE_INSTRUCTIONS=AVX2
+#   BENCH_ISA=avx2 (or avxvnni) runs all three sides as on a CPU without AVX-512: palaute run
+#   with PALAUTE_SIMD=$BENCH_ISA (f32 products on its own AVX2 kernel) and built without the
+#   `avx512-gemm` feature (what `gemm` still does on AVX2+FMA kernels), PyTorch with ATEN_CPU_CAPABILITY=avx2, MKL_ENABLE_INSTRUCTIONS=AVX2
 #   and ONEDNN_MAX_CPU_ISA=AVX2. A proxy: the cores' own 256-bit units are not an AVX2 CPU's.
 # The reference needs ../shared/bench/anchor.sh (its first run creates a ~6 GB torch venv).
 # Both sides use the "passage: " prefix; palaute computes every distinct line and
