@@ -60,6 +60,13 @@ pub fn available() -> bool {
 /// `out = x · wᵀ`, `x` of `m × k`, `out` of `m × n`, on rayon's threads. Panics if the CPU
 /// lacks AVX2 or FMA ([`available`]) or the lengths do not match.
 pub fn product(w: &PackedF32, x: &[f32], out: &mut [f32]) {
+    product_then(w, x, out, &|_| {});
+}
+
+/// [`product`], then `then` on each task's rows of `out` (whole rows, up to 96) while they
+/// are still in cache: the feed-forward's bias and activation, which as a pass of their own
+/// would read and write its widest buffer once more.
+pub fn product_then(w: &PackedF32, x: &[f32], out: &mut [f32], then: &(dyn Fn(&mut [f32]) + Sync)) {
     let (n, k) = (w.n, w.k);
     assert!(available(), "the packed f32 product needs AVX2 and FMA");
     assert!(
@@ -78,7 +85,10 @@ pub fn product(w: &PackedF32, x: &[f32], out: &mut [f32]) {
     }
     out.par_chunks_mut(mc * n)
         .zip(x.par_chunks(mc * k))
-        .for_each(|(out, x)| TILES.with_borrow_mut(|tiles| task(w, x, out, tiles)));
+        .for_each(|(out, x)| {
+            TILES.with_borrow_mut(|tiles| task(w, x, out, tiles));
+            then(out);
+        });
 }
 
 /// One task's rows: packs them into tiles, then every panel passes over every tile.
