@@ -5,7 +5,7 @@
 //! the f32 encoder's time. This one packs the weights once, at first use, into panels of 16
 //! outputs (k-major, so a step over k reads 64 contiguous bytes), and each task packs its rows
 //! of `x` into tiles of 6 rows (k-major too): a tile × panel keeps 12 sums in registers, and
-//! every operand is a contiguous stream. Measured alone (README, Performance): 89–94 % of the
+//! every operand is a contiguous stream. Measured alone (README, Performance): 89–93 % of the
 //! peak. On AVX-512 CPUs `gemm`'s 512-bit kernel stays: it measured faster than this layout
 //! at that width.
 //!
@@ -168,8 +168,8 @@ mod x86 {
                 }
             }};
         }
-        // Four steps per pass: the loop's own work then hides behind 48 multiply-adds (89–94 %
-        // of the FMA peak against 87–90 % one step at a time, measured).
+        // Four steps per pass: the loop's own work then hides behind 48 multiply-adds (89–95 %
+        // of the FMA peak against 87–90 % one step at a time, measured on a standalone copy).
         let mut i = 0;
         while i + 4 <= k {
             for u in 0..4 {
