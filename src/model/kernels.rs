@@ -114,9 +114,9 @@ pub fn report() -> serde_json::Value {
     };
     #[cfg(not(target_arch = "x86_64"))]
     let gemm = "native";
-    let f32_products = match Simd::active() {
-        Simd::Avx2Fma => "palaute avx2+fma (6 x 16 tiles, packed weights)".to_string(),
-        _ => format!("gemm {gemm}"),
+    let f32_products = match matmul::chosen() {
+        true => "palaute avx2+fma (6 x 16 tiles, packed weights)".to_string(),
+        false => format!("gemm {gemm}"),
     };
     serde_json::json!({
         "elementwise": Simd::active().name(),

@@ -47,6 +47,13 @@ impl PackedF32 {
     }
 }
 
+/// Whether the encoder's f32 products use this kernel: when the element-wise kernels run at
+/// the AVX2 level (an AVX2-only CPU, or `PALAUTE_SIMD=avx2`/`avxvnni`); `gemm` does them at
+/// the others. The one place that choice is made (the forward pass and run.json ask here).
+pub fn chosen() -> bool {
+    super::Simd::active() == super::Simd::Avx2Fma
+}
+
 /// Whether [`product`] can run here: x86-64 with AVX2 and FMA.
 pub fn available() -> bool {
     #[cfg(target_arch = "x86_64")]

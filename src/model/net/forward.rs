@@ -66,7 +66,7 @@ impl Linear {
     /// The weights packed for palaute's own f32 product when the element-wise kernels run at
     /// the AVX2 level (packed at the first call), else `None` (`gemm` multiplies).
     fn packed(&self) -> Result<Option<&kernels::matmul::PackedF32>> {
-        if kernels::Simd::active() != kernels::Simd::Avx2Fma {
+        if !kernels::matmul::chosen() {
             return Ok(None);
         }
         if let Some(p) = self.packed.get() {
