@@ -563,4 +563,4 @@ fn micro_portable(
 }
 
 #[cfg(test)]
-mod tests;
+pub(in crate::model) mod tests;

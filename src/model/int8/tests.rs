@@ -2,7 +2,8 @@
 
 use super::*;
 
-fn pseudo(seed: u64, n: usize, spread: f32) -> Vec<f32> {
+/// Deterministic values in `±spread / 2` (also the f32 product's tests' data).
+pub(in crate::model) fn pseudo(seed: u64, n: usize, spread: f32) -> Vec<f32> {
     let mut s = seed;
     (0..n)
         .map(|_| {

@@ -221,18 +221,10 @@ pub fn reference(w: &[f32], n: usize, x: &[f32], out: &mut [f32]) {
 mod tests {
     use super::*;
 
-    /// Deterministic values of mixed sign and magnitude, so a changed order of the sums
-    /// changes their last bits.
+    /// Values of mixed sign and magnitude, so a changed order of the sums changes their last
+    /// bits.
     fn values(len: usize, seed: u32) -> Vec<f32> {
-        let mut s = seed.wrapping_mul(2_654_435_761).max(1);
-        (0..len)
-            .map(|_| {
-                s ^= s << 13;
-                s ^= s >> 17;
-                s ^= s << 5;
-                (s as f32 / u32::MAX as f32 - 0.5) * 3.0
-            })
-            .collect()
+        crate::model::int8::tests::pseudo(u64::from(seed), len, 3.0)
     }
 
     fn product_of(m: usize, n: usize, k: usize) -> (Vec<f32>, Vec<f32>) {
