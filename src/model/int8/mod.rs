@@ -20,6 +20,7 @@ use rayon::prelude::*;
 
 #[cfg(all(target_arch = "x86_64", target_os = "linux"))]
 mod amx;
+mod pairs;
 #[cfg(target_arch = "x86_64")]
 mod x86;
 
@@ -116,7 +117,7 @@ impl Int8Kernel {
         match self {
             Int8Kernel::Avx512Vnni => 8,
             Int8Kernel::AvxVnni => 6,
-            _ => 4,
+            _ => pairs::ROWS,
         }
     }
 
@@ -197,6 +198,9 @@ pub struct QuantLinear {
     /// Per output channel: the sum of its quantised weights, which removes the activations'
     /// zero point from the integer product.
     col_sum: Vec<i32>,
+    /// The AVX2 kernel's bounded copy of `packed` ([`pairs`]), made when it first runs: other
+    /// CPUs do not pay its memory (21 MB for e5-small).
+    paired: std::sync::OnceLock<pairs::Paired>,
 }
 
 impl QuantLinear {
@@ -230,7 +234,14 @@ impl QuantLinear {
             packed,
             scale,
             col_sum,
+            paired: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The weights as the AVX2 kernel multiplies them (see [`pairs`]).
+    fn paired(&self) -> &pairs::Paired {
+        self.paired
+            .get_or_init(|| pairs::Paired::new(&self.packed, self.quads))
     }
 
     /// `x · wᵀ` for `x` of `rows × k`, with the kernel this CPU runs.
@@ -338,14 +349,21 @@ fn block_impl(lin: &QuantLinear, kernel: Int8Kernel, a: &QuantRows, r0: usize, o
     }
     let (mr, width) = (kernel.rows(), kernel.panels() * NR);
     let mut acc = [[0i32; 2 * NR]; MR_MAX];
+    // The AVX2 kernel multiplies its own bounded copy, then mends the sums (one panel per
+    // group there).
+    let paired = (kernel == Int8Kernel::Avx2).then(|| lin.paired());
+    let weights = paired.map_or(&lin.packed, |p| &p.packed);
     // Panels in groups the kernel computes at once (the panel count is even, see `new`).
-    let groups = lin.packed.chunks_exact(kernel.panels() * lin.quads);
+    let groups = weights.chunks_exact(kernel.panels() * lin.quads);
     for (g, panels) in groups.take(lin.n.div_ceil(width)).enumerate() {
         let c0 = g * width;
         let cols = width.min(lin.n - c0);
         for t in (0..rows).step_by(mr) {
             let a_tile = &a.q[(r0 + t) * lin.quads..(r0 + t + mr) * lin.quads];
             micro(kernel, a_tile, lin.quads, panels, &mut acc);
+            if let Some(p) = paired {
+                p.mend(g, a_tile, lin.quads, &mut acc);
+            }
             for (r, acc) in acc.iter().enumerate().take(mr.min(rows - t)) {
                 let row = r0 + t + r;
                 let out = &mut out[(t + r) * lin.n + c0..][..cols];

@@ -131,3 +131,39 @@ fn quantising_a_mapped_output_gives_the_bits_of_doing_it_in_turn() {
         assert_eq!(got, want, "{}", kernel.name());
     }
 }
+
+#[test]
+fn pairs_of_quads_that_would_pass_16_bits_are_mended() {
+    // Rows of weights all +1 or all −1 (quantised to ±63: four in a lane sum to ±252, twice
+    // the bound) and pseudo-random ones; activations all 5.0 (quantised to 255) in the first
+    // row. Added in 16 bits, two quads' `vpmaddubsw` sums would wrap (255 · 252 = 64 260)
+    // unless the AVX2 copy is lowered and the products taken off are added back. 9 and 10
+    // quads: with and without a last quad widened alone.
+    for k in [36, 40] {
+        let (m, n) = (11, 40);
+        let mut w = pseudo(11, n * k, 1.0);
+        w[..k].iter_mut().for_each(|v| *v = 1.0);
+        w[k..2 * k].iter_mut().for_each(|v| *v = -1.0);
+        let mut x = pseudo(12, m * k, 10.0);
+        x[..k].iter_mut().for_each(|v| *v = 5.0);
+        let q = QuantLinear::new(&w, n, k);
+        let paired = q.paired();
+        assert!(
+            paired.fixes() >= 2 * k / 2,
+            "{} weights lowered",
+            paired.fixes()
+        );
+        // Every lane of the copy within the bound, on both sides.
+        for panel in paired.packed.chunks_exact(q.quads) {
+            for (pair, col, half) in
+                (0..q.quads / 2).flat_map(|p| (0..NR).flat_map(move |c| [(p, c, 0), (p, c, 1)]))
+            {
+                let ws = pairs::lane(pair, col, half).map(|(q, b)| i32::from(panel[q].0[b]));
+                let pos: i32 = ws.iter().map(|w| w.max(&0)).sum();
+                let neg: i32 = ws.iter().map(|w| (-w).max(0)).sum();
+                assert!(pos <= 128 && neg <= 128, "{ws:?}");
+            }
+        }
+        assert_kernels_match_portable(&q, &x, &format!("k={k}"));
+    }
+}

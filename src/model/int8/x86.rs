@@ -4,10 +4,12 @@ use std::arch::x86_64::*;
 
 use super::{WeightQuad, MR_MAX, NR};
 
-/// Four rows × 16 outputs: per quad, `vpmaddubsw` (u8·i8 pairs → i16, no saturation for
-/// our ranges) then `vpmaddwd` by 1 (pairs → i32) and an add. Only aligned derefs and
-/// `wrapping_add` in the loop: `cargo run` builds with debug assertions, whose checks
-/// on `ptr::add` and unaligned loads would cost more than the arithmetic.
+/// Four rows × 16 outputs: per two quads, `vpmaddubsw` (u8·i8 pairs → i16) on each, the two
+/// added in i16, then `vpmaddwd` by 1 (pairs → i32) and an add; a last odd quad widened alone.
+/// The weights must be [`super::pairs::Paired`]'s bounded copy: with any others the 16-bit
+/// add can wrap. Only aligned derefs and `wrapping_add` in the loop: `cargo run` builds with
+/// debug assertions, whose checks on `ptr::add` and unaligned loads would cost more than the
+/// arithmetic.
 #[target_feature(enable = "avx2")]
 pub(super) unsafe fn micro_avx2(
     a: &[u32],
@@ -20,7 +22,27 @@ pub(super) unsafe fn micro_avx2(
     let mut x = a.as_ptr();
     let (mut c00, mut c01, mut c10, mut c11) = (zero(), zero(), zero(), zero());
     let (mut c20, mut c21, mut c30, mut c31) = (zero(), zero(), zero(), zero());
-    for _ in 0..quads {
+    for _ in 0..quads / 2 {
+        let (w0, w1) = (*w, *w.wrapping_add(1));
+        let (v0, v1) = (*w.wrapping_add(2), *w.wrapping_add(3));
+        let step = |c0: &mut __m256i, c1: &mut __m256i, x: *const u32| {
+            let (xa, xb) = (
+                _mm256_set1_epi32(*x as i32),
+                _mm256_set1_epi32(*x.wrapping_add(1) as i32),
+            );
+            let s0 = _mm256_add_epi16(_mm256_maddubs_epi16(xa, w0), _mm256_maddubs_epi16(xb, v0));
+            let s1 = _mm256_add_epi16(_mm256_maddubs_epi16(xa, w1), _mm256_maddubs_epi16(xb, v1));
+            *c0 = _mm256_add_epi32(*c0, _mm256_madd_epi16(s0, ones));
+            *c1 = _mm256_add_epi32(*c1, _mm256_madd_epi16(s1, ones));
+        };
+        step(&mut c00, &mut c01, x);
+        step(&mut c10, &mut c11, x.wrapping_add(quads));
+        step(&mut c20, &mut c21, x.wrapping_add(2 * quads));
+        step(&mut c30, &mut c31, x.wrapping_add(3 * quads));
+        w = w.wrapping_add(4);
+        x = x.wrapping_add(2);
+    }
+    if quads % 2 == 1 {
         let (w0, w1) = (*w, *w.wrapping_add(1));
         let step = |c0: &mut __m256i, c1: &mut __m256i, quad: u32| {
             let x = _mm256_set1_epi32(quad as i32);
@@ -33,8 +55,6 @@ pub(super) unsafe fn micro_avx2(
         step(&mut c10, &mut c11, *x.wrapping_add(quads));
         step(&mut c20, &mut c21, *x.wrapping_add(2 * quads));
         step(&mut c30, &mut c31, *x.wrapping_add(3 * quads));
-        w = w.wrapping_add(2);
-        x = x.wrapping_add(1);
     }
     for (acc, (c0, c1)) in acc
         .iter_mut()
