@@ -52,12 +52,13 @@ pub(super) fn lane(pair: usize, col: usize, half: usize) -> [(usize, usize); 4] 
 }
 
 impl Paired {
-    /// Bounds a copy of `packed` (panels of `quads` quads each). A layer with an odd number
-    /// of quads keeps its last one as it is: the kernel widens it alone.
+    /// Bounds a copy of `packed` (panels of `quads` quads each; `quads` ≥ 1, as `QuantLinear`
+    /// has at least one input). A layer with an odd number of quads keeps its last one as it
+    /// is: the kernel widens it alone.
     pub(super) fn new(packed: &[WeightQuad], quads: usize) -> Paired {
         let mut packed = packed.to_vec();
-        let mut fixes = vec![Vec::new(); packed.len() / quads.max(1)];
-        for (panel, fixes) in packed.chunks_exact_mut(quads.max(1)).zip(&mut fixes) {
+        let mut fixes = vec![Vec::new(); packed.len() / quads];
+        for (panel, fixes) in packed.chunks_exact_mut(quads).zip(&mut fixes) {
             for pair in 0..quads / 2 {
                 for col in 0..NR {
                     for half in 0..2 {
