@@ -3,13 +3,13 @@
 # shipped method's learning curve). For each share it keeps every Nth row of each
 # assets/training/feedback_{fi,sv,en}.csv (N = 4, 2, 1; "none" keeps the header only) in a
 # scratch worktree of HEAD, builds palaute there, lets it adapt the encoder and train the heads
-# on that subset exactly as a run does (default seed and settings), and scores the held-out and
+# on that subset exactly as a run does (default settings), and scores the held-out and
 # confirmation sets. Every Nth row keeps each round of rows and each register in proportion.
 #
 # Usage: eval/curve.sh [MODEL_DIR]   (default: $PALAUTE_MODEL_DIR, else the palaute model cache)
 #   CURVE_SHARES="none 4 2 1"   the shares to measure (every Nth row; 1 = all, as shipped)
 #   PALAUTE_EVAL_SEEDS="1001"   adapt under these seeds too (besides the default), as eval/run.sh
-# Each share adapts the encoder once (7-10 minutes on two cores) unless PALAUTE_CACHE already
+# Each share adapts the encoder once per seed (7-10 minutes on two cores) unless PALAUTE_CACHE already
 # holds it; PALAUTE_CACHE defaults to target/curve-cache so the cache a run uses is left alone.
 # The scratch tree shares this tree's target folder (only palaute itself is rebuilt), so the
 # next `cargo build` here relinks target/debug/palaute.
